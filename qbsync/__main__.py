@@ -1,0 +1,3 @@
+from qbsync.cli import app
+
+app()

@@ -1,0 +1,69 @@
+"""Runtime configuration: every knob is a `QBSYNC_*` environment variable with a documented default.
+
+The README's variable table is generated from this model (`qbsync config --markdown`) and a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "QBSYNC_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port,...). Unset: `qbsync up` starts the "
+        "embedded broker and tests choose testcontainers Kafka or the embedded broker.",
+    )
+    embedded_broker_port: int | None = Field(
+        default=None, description="Port of the embedded broker; unset picks a free loopback port."
+    )
+    data_dir: Path = Field(default=Path(".qbsync"), description="Local state: store, logs.")
+    store_url: str = Field(
+        default="sqlite:///.qbsync/store.db",
+        description="Aggregate store: sqlite:///PATH (embedded) or postgresql://... (production).",
+    )
+    app_id: str = Field(
+        default="qbsync",
+        description="Faust app id = Kafka consumer group; keep it stable (it names changelogs).",
+    )
+    topic_partitions: int = Field(default=8, ge=1, description="Partitions of each qbsync topic.")
+    topic_replication: int = Field(default=1, ge=1, description="Replication factor of topics.")
+    worker_web_port: int = Field(
+        default=6066, description="Faust worker web port; each worker on a host needs its own."
+    )
+    broker_session_timeout_s: float = Field(
+        default=8.0,
+        description="Consumer group session timeout. The embedded broker takes half of it to "
+        "complete a group join, so keep it short locally; Kafka defaults suit production.",
+    )
+    broker_heartbeat_s: float = Field(default=2.0, description="Consumer heartbeat interval.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level."
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto = console on a terminal, JSON lines otherwise."
+    )
+
+
+def env_var_table() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for the README."""
+    rows = []
+    for name, info in Settings.model_fields.items():
+        default = "unset" if info.default is None else str(info.default)
+        rows.append((f"{ENV_PREFIX}{name.upper()}", default, info.description or ""))
+    return rows
+
+
+def env_var_markdown() -> str:
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{var}` | `{default}` | {text} |" for var, default, text in env_var_table()]
+    return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""Commands: what the engine decided to do to a remote system. The envelope id is the command id.
+
+Command ids are deterministic (uuid5 of the cause id and the action), so a redelivered cause yields
+the same command, which the executor recognises and QBO receives as the same `requestid`.
+`fields` maps dotted field paths (QBO: `PrimaryPhone.FreeFormNumber`; CRM: `phone`) to values;
+null means "clear this field".
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.common import FrozenModel
+from schemas.envelope import Envelope
+from schemas.requests import DocumentLine
+
+RealmId = str
+FieldValues = dict[str, str | None]
+
+
+class QboCommandData(FrozenModel):
+    realm_id: RealmId = Field(pattern=r"^\d+$")
+
+
+class CreateQboCustomerData(QboCommandData):
+    person_id: int = Field(description="the CRM person the customer is created for")
+    fields: FieldValues
+
+
+class UpdateQboCustomerData(QboCommandData):
+    customer_id: str = Field(pattern=r"^\d+$")
+    sync_token: str = Field(pattern=r"^\d+$", description="SyncToken the change was decided on")
+    fields: FieldValues = Field(description="sparse update: only the mapped fields that changed")
+
+
+class CreateQboDocumentData(QboCommandData):
+    customer_id: str = Field(pattern=r"^\d+$")
+    person_id: int
+    deal_id: int
+    lines: tuple[DocumentLine, ...] = Field(min_length=1)
+    bill_email: str | None = None
+    txn_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class CreateQboInvoiceData(CreateQboDocumentData):
+    from_estimate_id: str | None = Field(
+        default=None, pattern=r"^\d+$", description="set when converting: becomes a LinkedTxn"
+    )
+
+
+class SendQboDocumentData(QboCommandData):
+    document_type: Literal["invoice", "estimate"]
+    qbo_id: str = Field(pattern=r"^\d+$")
+    send_to: str | None = None
+
+
+class CreateCrmPersonData(FrozenModel):
+    fields: FieldValues
+    company_id: int | None = None
+
+
+class UpdateCrmPersonData(FrozenModel):
+    person_id: int
+    fields: FieldValues
+
+
+class CreateCrmCompanyData(FrozenModel):
+    name: str = Field(min_length=1)
+
+
+class PostCrmNotificationData(FrozenModel):
+    title: str = Field(min_length=1, max_length=200)
+    message: str = Field(min_length=1)
+
+
+class CreateQboCustomer(Envelope):
+    type: Literal["qbsync.command.qbo.customer.create.v1"] = "qbsync.command.qbo.customer.create.v1"
+    data: CreateQboCustomerData
+
+
+class UpdateQboCustomer(Envelope):
+    type: Literal["qbsync.command.qbo.customer.update.v1"] = "qbsync.command.qbo.customer.update.v1"
+    data: UpdateQboCustomerData
+
+
+class CreateQboInvoice(Envelope):
+    type: Literal["qbsync.command.qbo.invoice.create.v1"] = "qbsync.command.qbo.invoice.create.v1"
+    data: CreateQboInvoiceData
+
+
+class CreateQboEstimate(Envelope):
+    type: Literal["qbsync.command.qbo.estimate.create.v1"] = "qbsync.command.qbo.estimate.create.v1"
+    data: CreateQboDocumentData
+
+
+class SendQboDocument(Envelope):
+    type: Literal["qbsync.command.qbo.document.send.v1"] = "qbsync.command.qbo.document.send.v1"
+    data: SendQboDocumentData
+
+
+class CreateCrmPerson(Envelope):
+    type: Literal["qbsync.command.crm.person.create.v1"] = "qbsync.command.crm.person.create.v1"
+    data: CreateCrmPersonData
+
+
+class UpdateCrmPerson(Envelope):
+    type: Literal["qbsync.command.crm.person.update.v1"] = "qbsync.command.crm.person.update.v1"
+    data: UpdateCrmPersonData
+
+
+class CreateCrmCompany(Envelope):
+    type: Literal["qbsync.command.crm.company.create.v1"] = "qbsync.command.crm.company.create.v1"
+    data: CreateCrmCompanyData
+
+
+class PostCrmNotification(Envelope):
+    type: Literal["qbsync.command.crm.notification.post.v1"] = (
+        "qbsync.command.crm.notification.post.v1"
+    )
+    data: PostCrmNotificationData
+
+
+COMMANDS: tuple[type[Envelope], ...] = (
+    CreateQboCustomer,
+    UpdateQboCustomer,
+    CreateQboInvoice,
+    CreateQboEstimate,
+    SendQboDocument,
+    CreateCrmPerson,
+    UpdateCrmPerson,
+    CreateCrmCompany,
+    PostCrmNotification,
+)

@@ -1,0 +1,30 @@
+"""Shared fixtures. Keep this file small: put fixture logic in tests/support/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.broker import session_broker
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Bootstrap servers of a Kafka-protocol broker for the whole session.
+
+    QBSYNC_KAFKA_BOOTSTRAP if set, else testcontainers Kafka if Docker answers, else the
+    embedded tansu broker (tests/support/broker.py). The choice is printed on the terminal.
+    """
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+
+    def announce(line: str) -> None:
+        if reporter is None or capture is None:
+            print(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    with session_broker(announce) as bootstrap:
+        yield bootstrap

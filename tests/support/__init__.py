@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite (fixtures keep their logic here, conftest.py stays small)."""
