@@ -1,8 +1,8 @@
-"""What the decider knows about one tenant when it decides. Loaded by the shell, never by the engine."""
+"""What the decider knows about one tenant when it decides. The shell loads it, not the engine."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from schemas.settings import IntegrationSettings
 
@@ -17,4 +17,4 @@ class TenantState:
 
     installed: bool = False
     enabled: bool = False
-    settings: IntegrationSettings = IntegrationSettings()
+    settings: IntegrationSettings = field(default_factory=IntegrationSettings)

@@ -9,7 +9,9 @@ import typer
 
 from qbsync.config import Settings, env_var_markdown
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
+)
 schemas_app = typer.Typer(no_args_is_help=True, help="Event schemas: JSON Schema and AsyncAPI.")
 app.add_typer(schemas_app, name="schemas")
 

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "complete a group join, so keep it short locally; Kafka defaults suit production.",
     )
     broker_heartbeat_s: float = Field(default=2.0, description="Consumer heartbeat interval.")
+    decider_batch_max: int = Field(
+        default=500, ge=1, description="Most inputs the decider takes per batch (one ack wait)."
+    )
+    decider_batch_wait_ms: int = Field(
+        default=20, ge=1, description="How long the decider waits to fill a batch when idle."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
     )

@@ -56,7 +56,7 @@ def spawn_child(
             env=dict(env),
             stdout=out,
             stderr=subprocess.STDOUT if out is not None else None,
-            preexec_fn=die_with_parent_preexec(),  # noqa: PLW1509 - needed for PDEATHSIG
+            preexec_fn=die_with_parent_preexec(),
         )
     finally:
         if out is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import threading
 from contextlib import ExitStack
@@ -24,7 +25,7 @@ from qbsync.processes import spawn_child, stop_child
 from schemas.topics import TOPICS
 from streams.admin import ensure_topics
 from streams.app import sized_topics
-from streams.broker import EmbeddedBroker
+from streams.broker import EmbeddedBroker, find_free_port
 
 log = get_logger(__name__)
 
@@ -37,6 +38,16 @@ def _wait_for_signal(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, on_signal)
 
 
+def _free_or_other(port: int) -> int:
+    """The configured port if nothing listens on it, else a free one (a second `up` must work)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return find_free_port()
+    return port
+
+
 def run_up(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.log_format)
     console = Console(stderr=False)
@@ -45,6 +56,7 @@ def run_up(settings: Settings) -> int:
     with ExitStack() as cleanup:
         bootstrap = settings.kafka_bootstrap
         broker_desc = f"external Kafka at {bootstrap}"
+        broker_pid: int | None = None
         if not bootstrap:
             broker = EmbeddedBroker(
                 port=settings.embedded_broker_port,
@@ -52,21 +64,26 @@ def run_up(settings: Settings) -> int:
             )
             bootstrap = broker.start()
             cleanup.callback(broker.stop)
-            broker_desc = f"embedded tansu (pid {broker.pid}), memory storage"
+            broker_pid = broker.pid
+            broker_desc = f"embedded tansu (pid {broker_pid}), memory storage"
         asyncio.run(ensure_topics(bootstrap, sized_topics(settings)))
 
         env = {**os.environ, "QBSYNC_KAFKA_BOOTSTRAP": bootstrap}
         worker_log = settings.data_dir / "logs" / "worker.log"
-        worker = spawn_child([sys.executable, "-m", "qbsync", "worker"], env, worker_log)
+        web_port = _free_or_other(settings.worker_web_port)
+        worker = spawn_child(
+            [sys.executable, "-m", "qbsync", "worker", "--web-port", str(web_port)], env, worker_log
+        )
         cleanup.callback(stop_child, worker)
 
         table = Table(title="qbsync is up", show_lines=False)
         table.add_column("part")
         table.add_column("where")
         table.add_row("Kafka bootstrap", f"{bootstrap}  ({broker_desc})")
-        table.add_row("engine worker", f"pid {worker.pid}, log {worker_log}")
+        table.add_row("engine worker", f"pid {worker.pid}, web port {web_port}, log {worker_log}")
         table.add_row("topics", ", ".join(t.name for t in TOPICS))
         console.print(table)
+        log.info("stack_up", bootstrap=bootstrap, broker_pid=broker_pid, worker_pid=worker.pid)
         console.print("Publish CRM events to qbsync.crm.changes.v1 keyed by tenant. Ctrl-C stops.")
 
         while not stop.wait(1.0):

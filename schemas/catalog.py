@@ -1,4 +1,4 @@
-"""The v1 event catalog: every wire type, and how bytes become a typed event (or a clear refusal)."""
+"""The v1 event catalog: every wire type, and how bytes become a typed event or a clear refusal."""
 
 from __future__ import annotations
 

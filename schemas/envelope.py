@@ -18,12 +18,14 @@ class Envelope(FrozenModel):
     dedupe key everywhere (for commands it is the deterministic command id).
     """
 
-    specversion: Literal["1.0"] = SPECVERSION
+    specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=200, description="unique event id; dedupe key")
     source: str = Field(min_length=1, max_length=500, description="URI-reference of the producer")
     type: str
     subject: str | None = Field(
-        default=None, max_length=500, description="the record the event is about, e.g. crm/person/42"
+        default=None,
+        max_length=500,
+        description="the record the event is about, e.g. crm/person/42",
     )
     time: AwareDatetime = Field(description="when the fact happened at its source")
     tenant: TenantId

@@ -44,8 +44,10 @@ def _channel(spec: TopicSpec) -> dict[str, Any]:
                 "topic": spec.name,
                 "partitions": spec.partitions,
                 "replicas": spec.replication,
-                "topicConfiguration": {"retention.ms": spec.retention_ms,
-                                       "cleanup.policy": ["delete"]},  # fmt: skip
+                "topicConfiguration": {
+                    "retention.ms": spec.retention_ms,
+                    "cleanup.policy": ["delete"],
+                },
             }
         },
     }

@@ -1,4 +1,4 @@
-"""Command outcomes: what happened when the executor ran a command. They loop back to the decider."""
+"""Command outcomes: what the executor did with a command; they loop back to the decider."""
 
 from __future__ import annotations
 

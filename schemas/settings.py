@@ -17,28 +17,69 @@ Visibility = Literal["admin", "everyone", "installation_owner"]
 
 CRM_PERSON_FIELDS: frozenset[str] = frozenset(
     {
-        "first_name", "last_name", "full_name", "company_name", "position", "summary",
-        "email", "email2", "home_email", "phone", "mobile", "home_phone", "fax", "website",
-        "work_address_1", "work_address_2", "work_city", "work_state", "work_postal_code",
-        "work_country", "home_address_1", "home_address_2", "home_city", "home_state",
-        "home_postal_code", "home_country",
+        "first_name",
+        "last_name",
+        "full_name",
+        "company_name",
+        "position",
+        "summary",
+        "email",
+        "email2",
+        "home_email",
+        "phone",
+        "mobile",
+        "home_phone",
+        "fax",
+        "website",
+        "work_address_1",
+        "work_address_2",
+        "work_city",
+        "work_state",
+        "work_postal_code",
+        "work_country",
+        "home_address_1",
+        "home_address_2",
+        "home_city",
+        "home_state",
+        "home_postal_code",
+        "home_country",
     }
-)  # fmt: skip
+)
 # Custom fields are addressed as `custom_fields.<key>` (e.g. custom_fields.custom_label_12).
 _CRM_CUSTOM_FIELD = re.compile(r"^custom_fields\.[A-Za-z0-9_]+$")
 
-_QBO_ADDRESS_PARTS = ("Line1", "Line2", "Line3", "Line4", "Line5", "City",
-                      "CountrySubDivisionCode", "PostalCode", "Country")  # fmt: skip
+_QBO_ADDRESS_PARTS = (
+    "Line1",
+    "Line2",
+    "Line3",
+    "Line4",
+    "Line5",
+    "City",
+    "CountrySubDivisionCode",
+    "PostalCode",
+    "Country",
+)
 QBO_CUSTOMER_FIELDS: frozenset[str] = frozenset(
     {
-        "Title", "GivenName", "MiddleName", "FamilyName", "Suffix", "DisplayName",
-        "CompanyName", "PrintOnCheckName", "Notes", "PrimaryEmailAddr.Address",
-        "PrimaryPhone.FreeFormNumber", "Mobile.FreeFormNumber", "AlternatePhone.FreeFormNumber",
-        "Fax.FreeFormNumber", "WebAddr.URI",
+        "Title",
+        "GivenName",
+        "MiddleName",
+        "FamilyName",
+        "Suffix",
+        "DisplayName",
+        "CompanyName",
+        "PrintOnCheckName",
+        "Notes",
+        "PrimaryEmailAddr.Address",
+        "PrimaryPhone.FreeFormNumber",
+        "Mobile.FreeFormNumber",
+        "AlternatePhone.FreeFormNumber",
+        "Fax.FreeFormNumber",
+        "WebAddr.URI",
         *(f"BillAddr.{part}" for part in _QBO_ADDRESS_PARTS),
         *(f"ShipAddr.{part}" for part in _QBO_ADDRESS_PARTS),
     }
-)  # fmt: skip
+)
 
 
 def is_known_crm_field(path: str) -> bool:
@@ -99,7 +140,7 @@ class IntegrationSettings(FrozenModel):
     direction: SyncDirection = "qbo_to_crm"
     field_mapping: tuple[FieldPair, ...] = DEFAULT_FIELD_MAPPING
     permissions: Permissions = Permissions()
-    # (decision) documents created directly in QBO are shown to admins only until an admin widens it.
+    # (decision) documents created in QBO are shown to admins only until an admin widens it.
     visibility: Visibility = "admin"
 
     @model_validator(mode="after")

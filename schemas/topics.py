@@ -35,8 +35,11 @@ class TopicSpec:
 
     @property
     def config(self) -> Mapping[str, str]:
-        return {"retention.ms": str(self.retention_ms), "cleanup.policy": "delete",
-                **self.extra_config}  # fmt: skip
+        return {
+            "retention.ms": str(self.retention_ms),
+            "cleanup.policy": "delete",
+            **self.extra_config,
+        }
 
     @property
     def type_names(self) -> tuple[str, ...]:

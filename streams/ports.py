@@ -12,8 +12,16 @@ from schemas.topics import TopicSpec
 
 
 class Publisher(Protocol):
-    async def publish(self, topic: TopicSpec, event: Envelope) -> None:
-        """Deliver `event` to `topic`, keyed by its tenant; return once the broker has it."""
+    """Publishes envelopes keyed by tenant, in order per tenant.
+
+    `publish` may return before the broker has the event; `flush` returns once everything
+    published so far is acknowledged, and raises if any of it failed. An input is acknowledged
+    only after the flush that covers its outputs.
+    """
+
+    async def publish(self, topic: TopicSpec, event: Envelope) -> None: ...
+
+    async def flush(self) -> None: ...
 
 
 StateLoader = Callable[[str], Awaitable[TenantState]]

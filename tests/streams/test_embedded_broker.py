@@ -152,8 +152,8 @@ async def test_produce_consume_round_trip(broker: EmbeddedBroker) -> None:
     assert sorted((k, v) for k, v, _ in received) == sorted(sent)
     # keyed by tenant: one tenant, one partition
     partitions_by_key: dict[bytes | None, set[int]] = {}
-    for key, _, partition in received:
-        partitions_by_key.setdefault(key, set()).add(partition)
+    for record_key, _, partition in received:
+        partitions_by_key.setdefault(record_key, set()).add(partition)
     assert all(len(p) == 1 for p in partitions_by_key.values())
 
 
@@ -238,12 +238,14 @@ def test_stop_leaves_no_process_and_is_idempotent() -> None:
     b.stop()  # idempotent
 
 
-def test_killing_the_parent_leaves_no_orphan() -> None:
+def test_killing_the_parent_leaves_no_orphan(tmp_path: Path) -> None:
+    # log_path under tmp_path: a SIGKILLed parent cannot remove a temporary log itself.
     script = textwrap.dedent(
-        """
+        f"""
         import time
+        from pathlib import Path
         from streams.broker import EmbeddedBroker
-        broker = EmbeddedBroker()
+        broker = EmbeddedBroker(log_path=Path({str(tmp_path / "tansu.log")!r}))
         broker.start()
         print(broker.pid, flush=True)
         time.sleep(120)
@@ -330,9 +332,11 @@ def test_port_taken_by_a_non_kafka_listener_fails_fast(monkeypatch: pytest.Monke
         taken.listen()
         port = taken.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(PortInUseError):
-            EmbeddedBroker(port=port).start(timeout=10)
+        b = EmbeddedBroker(port=port)
+        with pytest.raises(PortInUseError, match="AddrInUse"):
+            b.start(timeout=10)
         assert time.monotonic() - started < 2
+        assert b.log_path is None  # the temporary log is removed; its tail is in the error
 
 
 def test_broker_dying_during_start_reports_its_log(tmp_path: Path) -> None:

@@ -88,9 +88,7 @@ def choose_broker(
 
 
 @contextlib.contextmanager
-def provide_broker(
-    choice: BrokerChoice, environ: Mapping[str, str] | None = None
-) -> Iterator[str]:
+def provide_broker(choice: BrokerChoice, environ: Mapping[str, str] | None = None) -> Iterator[str]:
     """Start (or just point at) the chosen broker; yield its bootstrap string."""
     env = os.environ if environ is None else environ
     if choice.kind == "env":

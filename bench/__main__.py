@@ -1,0 +1,58 @@
+"""`make bench`: run every benchmark against one broker and print (and save) the figures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import decider_vs_pipe
+from bench.machine import describe
+from streams.broker import EmbeddedBroker
+
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+
+
+async def run(bootstrap: str, n: int) -> dict[str, object]:
+    events = decider_vs_pipe.make_events(n)
+    pipe_rate = await decider_vs_pipe.measure_pipe(bootstrap, events)
+    engine = await decider_vs_pipe.measure_engine(bootstrap, decider_vs_pipe.make_events(n))
+    return {
+        "events": n,
+        "raw_pipe_msgs_per_s": round(pipe_rate),
+        "decider_events_per_s": round(engine["rate"]),
+        "decider_over_pipe": round(engine["rate"] / pipe_rate, 4),
+        "worker_peak_rss_mib": round(engine["peak_rss_mib"], 1),
+    }
+
+
+def main() -> int:
+    n = int(os.environ.get("QBSYNC_BENCH_EVENTS", "10000"))
+    bootstrap = os.environ.get("QBSYNC_KAFKA_BOOTSTRAP")
+    broker = None
+    if not bootstrap:
+        broker = EmbeddedBroker()
+        bootstrap = broker.start()
+    try:
+        figures = asyncio.run(run(bootstrap, n))
+    finally:
+        if broker is not None:
+            broker.stop()
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "broker": "embedded tansu (memory)" if broker else f"Kafka at {bootstrap}",
+        "machine": describe(),
+        "decider_vs_pipe": figures,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    json.dump(report, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
