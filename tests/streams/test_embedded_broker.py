@@ -19,6 +19,7 @@ import pytest
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 import streams.broker as broker_mod
+import streams.broker.launcher as launcher_mod
 from streams.admin import ensure_topics
 from streams.broker import (
     BrokerStartError,
@@ -316,7 +317,7 @@ def test_port_taken_by_another_kafka_broker_is_not_mistaken_for_ours(
 ) -> None:
     # Skip the pre-bind check to exercise the path where tansu itself hits EADDRINUSE while
     # another Kafka broker (the module's one) happily answers Metadata on that port.
-    monkeypatch.setattr(broker_mod, "_check_port_free", lambda host, port: None)
+    monkeypatch.setattr(launcher_mod, "check_port_free", lambda host, port: None)
     second = EmbeddedBroker(port=broker.port)
     with pytest.raises(PortInUseError, match="already in use") as info:
         second.start(timeout=5)
@@ -326,7 +327,7 @@ def test_port_taken_by_another_kafka_broker_is_not_mistaken_for_ours(
 
 
 def test_port_taken_by_a_non_kafka_listener_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(broker_mod, "_check_port_free", lambda host, port: None)
+    monkeypatch.setattr(launcher_mod, "check_port_free", lambda host, port: None)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
