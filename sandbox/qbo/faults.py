@@ -111,7 +111,7 @@ def throttled() -> QboFault:
 
 def authentication_failed(detail: str) -> JSONResponse:
     """401 as QBO's auth layer sends it: lower-case keys, epoch-ms time."""
-    body = {
+    body: dict[str, Any] = {
         "warnings": None,
         "intuitObject": None,
         "fault": {
