@@ -11,7 +11,7 @@ from schemas.envelope import Envelope
 
 
 class DeadLetterData(FrozenModel):
-    stage: Literal["parse", "decide", "execute", "project"]
+    stage: Literal["ingest", "parse", "decide", "execute", "project"]
     reason: str = Field(min_length=1)
     errors: tuple[FieldError, ...] = ()
     source_topic: str

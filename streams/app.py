@@ -9,13 +9,13 @@ from typing import Any
 
 import faust
 
+from engine.deadletter import RawMessage
 from engine.state import TenantState
 from qbsync.config import Settings
 from qbsync.logs import get_logger
 from schemas.catalog import encode
 from schemas.envelope import Envelope
 from schemas.topics import CRM_CHANGES, QBO_CHANGES, REQUESTS, TOPICS, TopicSpec
-from streams.deadletter import RawMessage
 from streams.decider import DeciderStep
 from streams.ports import Publisher
 

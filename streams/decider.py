@@ -9,12 +9,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
+from engine.deadletter import RawMessage, dead_letter_for
 from engine.decide import decide
 from qbsync.logs import get_logger
 from schemas.catalog import EventRejected, decode
 from schemas.common import FieldError
 from schemas.topics import COMMANDS_TOPIC, DEAD_LETTER, DECISIONS_TOPIC
-from streams.deadletter import RawMessage, dead_letter_for
 from streams.ports import Clock, Publisher, StateLoader
 
 log = get_logger(__name__)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 import streams.decider as decider_module
+from engine.deadletter import RawMessage
 from engine.state import TenantState
 from schemas.catalog import decode, encode
 from schemas.deadletter import DeadLettered
 from schemas.envelope import Envelope
 from schemas.topics import DEAD_LETTER, DECISIONS_TOPIC, TopicSpec
-from streams.deadletter import RawMessage
 from streams.decider import DeciderStep, Handled
 from tests.unit.factories import person_changed
 

@@ -47,7 +47,7 @@ def _as_text(value: bytes) -> str | None:
 
 def dead_letter_for(
     message: RawMessage,
-    stage: Literal["parse", "decide", "execute", "project"],
+    stage: Literal["ingest", "parse", "decide", "execute", "project"],
     reason: str,
     errors: tuple[FieldError, ...],
     now: datetime,

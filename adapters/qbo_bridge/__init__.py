@@ -1,0 +1,1 @@
+"""The QBO webhook bridge: signed Intuit webhooks and CDC sweeps become QBO change events."""
