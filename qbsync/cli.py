@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +14,8 @@ app = typer.Typer(
 )
 schemas_app = typer.Typer(no_args_is_help=True, help="Event schemas: JSON Schema and AsyncAPI.")
 app.add_typer(schemas_app, name="schemas")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Simulators of the remote services.")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 @app.command()
@@ -70,3 +72,37 @@ def config(
         return
     for name, value in Settings().model_dump().items():
         typer.echo(f"QBSYNC_{name.upper()}={'' if value is None else value}")
+
+
+@sandbox_app.command("qbo")
+def sandbox_qbo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
+    seed: Annotated[int | None, typer.Option(help="Customers to seed in each company.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="Developer app client id.")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="Developer app client secret.")] = None,
+    verifier_token: Annotated[str | None, typer.Option(help="Webhook verifier token.")] = None,
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="Allowed OAuth redirect URI (repeatable).")
+    ] = None,
+    webhook_url: Annotated[
+        list[str] | None, typer.Option(help="Webhook endpoint to notify (repeatable).")
+    ] = None,
+    webhook_format: Annotated[str | None, typer.Option(help="legacy or cloudevents.")] = None,
+) -> None:
+    """Run the QuickBooks Online sandbox (QBSYNC_QBO_SANDBOX_* variables set the defaults)."""
+    from sandbox.qbo.config import QboSandboxConfig
+    from sandbox.qbo.server import serve
+
+    overrides: dict[str, Any] = {
+        "seed_customers": seed,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "webhook_verifier_token": verifier_token,
+        "redirect_uris": redirect_uri,
+        "webhook_urls": webhook_url,
+        "webhook_format": webhook_format,
+    }
+    # The constructor (not model_validate) so QBSYNC_QBO_SANDBOX_* variables still apply.
+    config = QboSandboxConfig(**{k: v for k, v in overrides.items() if v is not None})
+    serve(host, port, config)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "QBSYNC_"
@@ -57,6 +57,47 @@ class Settings(BaseSettings):
     )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto = console on a terminal, JSON lines otherwise."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Urlsafe base64 of 32 random bytes: encrypts QBO tokens at rest and signs "
+        "OAuth state. Unset (development only): generated once into `<data_dir>/secret.key`.",
+    )
+    qbo_base_url: str = Field(
+        default="https://quickbooks.api.intuit.com",
+        description="QBO API host (the /v3 API lives below it); the sandbox's URL in development.",
+    )
+    qbo_discovery_url: str = Field(
+        default="https://developer.api.intuit.com/.well-known/openid_configuration",
+        description="Intuit's OpenID discovery document (authorize, token and revoke endpoints).",
+    )
+    qbo_client_id: str | None = Field(
+        default=None, description="Client id of the Intuit developer app."
+    )
+    qbo_client_secret: SecretStr | None = Field(
+        default=None, description="Client secret of the Intuit developer app."
+    )
+    qbo_redirect_uri: str = Field(
+        default="http://127.0.0.1:8700/v1/qbo/oauth/callback",
+        description="OAuth redirect URI registered with the Intuit app (the connect callback).",
+    )
+    qbo_rate_per_second: int = Field(
+        default=10, ge=1, description="Client-side cap on QBO requests per second per realm."
+    )
+    qbo_rate_per_minute: int = Field(
+        default=500, ge=1, description="Client-side cap on QBO requests per minute per realm."
+    )
+    qbo_batch_per_minute: int = Field(
+        default=40, ge=1, description="Client-side cap on QBO batch requests per minute per realm."
+    )
+    qbo_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one QBO API call.")
+    qbo_max_attempts: int = Field(
+        default=5, ge=1, description="Tries of a QBO call that failed transiently (5xx, timeout)."
+    )
+    qbo_throttle_pause_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Pause of a realm after a 429 without Retry-After (Intuit says 60 s).",
     )
 
 

@@ -41,6 +41,8 @@ class QboSandboxConfig(BaseSettings):
     webhook_urls: list[str] = Field(default_factory=list)
     webhook_format: Literal["legacy", "cloudevents"] = "cloudevents"
     webhook_batch_window_s: float = Field(default=5.0, ge=0)
+    # Intuit expects a 2xx within 3 s; a slower answer is a failed delivery.
+    webhook_timeout_s: float = Field(default=3.0, gt=0)
     # Multiplies every webhook delay (batch window aside): 0.001 turns hours into seconds.
     time_scale: float = Field(default=1.0, gt=0)
     rate_per_minute: int = Field(default=500, ge=1)
@@ -49,6 +51,13 @@ class QboSandboxConfig(BaseSettings):
     batch_max_items: int = Field(default=30, ge=1)
     access_token_ttl_s: int = Field(default=3600, ge=1)
     refresh_token_ttl_s: int = Field(default=8_726_400, ge=1)
+    # Intuit's 5-year hard cap on a grant's refresh tokens (policy of 2025-11).
+    refresh_token_max_lifetime_s: int = Field(default=5 * 365 * 86_400, ge=1)
+    authorization_code_ttl_s: int = Field(default=300, ge=1)
+    # Also accept any http(s) redirect URI on 127.0.0.1/localhost/[::1] (tests on random ports).
+    allow_loopback_redirects: bool = True
+    # QBO's throttle faults have come back as XML even to JSON clients (reference section 9).
+    throttle_fault_format: Literal["json", "xml"] = "json"
     utc_offset_hours: float = -8.0
     realms: list[SandboxRealm] = Field(
         default_factory=lambda: [

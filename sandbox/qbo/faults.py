@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -151,3 +152,46 @@ def authorization_failed(detail: str) -> QboFault:
         detail,
         fault_type="AuthorizationFault",
     )
+
+
+def system_failure() -> QboFault:
+    """500 as QBO reports an internal error (code 10000, SystemFault)."""
+    return QboFault(
+        500,
+        "10000",
+        "An application error has occurred while processing your request",
+        "System Failure Error: An unexpected error occurred while accessing or saving your "
+        "data. Please wait a few minutes and try again. If the problem persists, contact "
+        "customer support.",
+        fault_type="SystemFault",
+    )
+
+
+def service_unavailable() -> QboFault:
+    """503: the shape is the sandbox's guess (a SystemFault); Intuit documents only the status."""
+    return QboFault(
+        503,
+        "10000",
+        "Service Unavailable",
+        "The service is temporarily unavailable. Please try again later.",
+        fault_type="SystemFault",
+    )
+
+
+def fault_xml(fault: QboFault, clock: SandboxClock) -> str:
+    """The fault as QBO's XML `IntuitResponse` (some error paths answer XML to JSON clients)."""
+    stamp = clock.now_precise().isoformat(timespec="milliseconds")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{escape(stamp)}">'
+        f'<Fault type="{escape(fault.fault_type)}">'
+        f'<Error code="{escape(fault.code)}">'
+        f"<Message>{escape(fault.message)}</Message>"
+        f"<Detail>{escape(fault.detail)}</Detail>"
+        "</Error></Fault></IntuitResponse>"
+    )
+
+
+def query_validation_error(detail: str) -> QboFault:
+    """A query that parses but asks for something QBO refuses (e.g. MAXRESULTS over 1000)."""
+    return QboFault(400, "4001", "Invalid query", f"QueryValidationError: {detail}")
