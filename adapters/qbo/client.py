@@ -148,16 +148,15 @@ class QboClient:
     async def update_customer(
         self, customer_id: str, sync_token: str, fields: field_paths.FieldValues, request_id: str
     ) -> QboCustomer:
-        """Change only `fields` (null clears), as a read-merge-write full update (see fields.py).
+        """A sparse update of `fields` (null clears) on the engine's `sync_token`: one call.
 
-        The write carries the engine's `sync_token`, not the one just read: if the customer
-        changed since the engine decided, QBO answers 5010 (StaleObjectError). A retried command
-        whose first write landed finds nothing left to change and returns the customer as is.
+        If the customer changed since the engine decided, QBO answers 5010 (StaleObjectError). A
+        retried command whose first write landed gets QBO's replay of that first answer, because
+        the request id is the command id.
         """
-        current = answers.wrapped(await self._call("GET", f"customer/{customer_id}"), "Customer")
-        body = field_paths.full_update_body(current, sync_token, fields)
+        body = field_paths.sparse_update_body(customer_id, sync_token, fields)
         if body is None:
-            return QboCustomer.model_validate(current)
+            return await self.get_customer(customer_id)
         return await self._entity(QboCustomer, "POST", "customer", json=body, request_id=request_id)
 
     # -- documents ------------------------------------------------------------------------

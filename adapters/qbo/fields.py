@@ -3,23 +3,20 @@
 Commands carry `fields` as dotted paths → value, with null meaning "clear this field"
 (schemas/commands.py). How a change reaches QBO is decided here, once.
 
-The reference (section 3.5) documents two update modes and leaves a gap in each: a *sparse*
-update changes "only the supplied fields", but it does not say whether a nested object such as
-`BillAddr` is merged or replaced whole, nor what an empty string or a null does (the sandbox,
-like python-quickbooks-era payloads, treats "" as "not supplied"). A *full* update is fully
-specified: every writable field omitted from the body becomes empty [H]. So an update is
-read-merge-write: take the entity as QBO just returned it, apply the dotted changes, remove
-cleared leaves, and send the whole record back as a full update. The SyncToken sent is the one
-the engine decided on, so a concurrent change still fails with 5010 instead of being overwritten.
+An update is a *sparse* update (SYNC-RULES 5: "a sparse update of the mapped fields that
+changed"): only the changed paths are sent, nested (`{"PrimaryPhone": {"FreeFormNumber": ...}}`),
+and a cleared field is sent as an empty string. The reference (3.1) says DisplayName and
+PrintOnCheckName "cannot be cleared with a sparse update", which implies the other fields can;
+it does not say whether a nested object is merged or replaced, so we send only the leaves we
+change and the sandbox merges nested objects key by key (docs/adr/0006).
 
-`DisplayName` and `PrintOnCheckName` cannot be emptied on QBO (reference 3.1): a null for them is
-ignored, so the record keeps its old name instead of the whole update failing. On create there
+`DisplayName` and `PrintOnCheckName` cannot be emptied on QBO: a null for them is left out, so the
+record keeps its old name instead of the whole update failing. On create there
 is nothing to clear, so nulls are simply left out.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import re
 from collections.abc import Mapping
@@ -32,8 +29,6 @@ FieldValues = Mapping[str, str | None]
 UNCLEARABLE = frozenset({"DisplayName", "PrintOnCheckName"})
 # Leaves QBO types as booleans; commands carry strings, so "true"/"false" are converted.
 BOOLEAN_FIELDS = frozenset({"Active", "Taxable", "Job", "BillWithParent"})
-# Read-only envelope of an entity as read; a full update body does not carry it.
-_READ_ENVELOPE = ("MetaData", "domain", "sparse", "time")
 
 _SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -102,30 +97,19 @@ def create_body(fields: FieldValues) -> dict[str, Any]:
     )
 
 
-def apply_fields(entity: Mapping[str, Any], fields: FieldValues) -> dict[str, Any]:
-    """The entity's JSON with the dotted changes applied and cleared leaves removed."""
-    _check_no_overlap(list(fields))
-    record = copy.deepcopy(dict(entity))
-    for path, value in fields.items():
-        segments = split_path(path)
-        if value is not None:
-            _set(record, segments, _leaf_value(path, value))
-        elif path not in UNCLEARABLE:
-            _remove(record, segments)
-    return record
-
-
-def full_update_body(
-    current: Mapping[str, Any], sync_token: str, fields: FieldValues
+def sparse_update_body(
+    customer_id: str, sync_token: str, fields: FieldValues
 ) -> dict[str, Any] | None:
-    """The full-update body that applies `fields` to `current`, or None if nothing would change."""
-    updated = apply_fields(current, fields)
-    if updated == dict(current):
+    """The sparse-update body for `fields` (null → "" clears); None if there is nothing to send."""
+    _check_no_overlap(list(fields))
+    leaves = {
+        path: "" if value is None else _leaf_value(path, value)
+        for path, value in fields.items()
+        if not (value is None and path in UNCLEARABLE)
+    }
+    if not leaves:
         return None
-    for key in _READ_ENVELOPE:
-        updated.pop(key, None)
-    updated["SyncToken"] = sync_token
-    return updated
+    return {"Id": customer_id, "SyncToken": sync_token, "sparse": True, **nest(leaves)}
 
 
 def read_path(entity: BaseModel | Mapping[str, Any], path: str) -> str | None:

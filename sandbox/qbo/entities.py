@@ -106,6 +106,34 @@ def writable(spec: EntitySpec, body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in clean(body).items() if key not in spec.read_only}
 
 
+# QBO refuses to empty these through a sparse update (reference 3.1); an empty value leaves them.
+UNCLEARABLE_BY_SPARSE = frozenset({"DisplayName", "PrintOnCheckName"})
+
+
+def sparse_merge(spec: EntitySpec, current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The writable fields after a sparse update: supplied fields change, nested objects merge
+    key by key (an address keeps its other lines), and an empty value ("" or null) clears."""
+    kept = {key: value for key, value in current.items() if key not in spec.read_only}
+    patch = {key: value for key, value in body.items() if key not in spec.read_only}
+    for key in UNCLEARABLE_BY_SPARSE:
+        if key in patch and _empty(patch[key]):
+            del patch[key]
+    merged: dict[str, Any] = clean(_merge(kept, patch))
+    return merged
+
+
+def _merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        elif _empty(value):
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
 def require_id(body: dict[str, Any]) -> str:
     raw = body.get("Id")
     if raw is None or str(raw) == "":

@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse
 from sandbox.qbo.clock import SandboxClock
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class QboFault(Exception):
-    """Raise anywhere in the sandbox; the API turns it into QBO's JSON fault."""
+    """Raise anywhere in the sandbox; the API turns it into QBO's JSON fault.
+
+    Not frozen: Python and Starlette assign `__traceback__` to exceptions they re-raise."""
 
     status: int
     code: str

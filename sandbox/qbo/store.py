@@ -20,6 +20,7 @@ from sandbox.qbo.entities import (
     SPECS,
     check_sync_token,
     require_id,
+    sparse_merge,
     stamp,
     stamp_time,
     unsupported,
@@ -94,10 +95,10 @@ class QboStore:
         with self._mutation(realm_id) as (realm, now):
             current = realm.require(entity, require_id(body))
             check_sync_token(spec, body, current)
-            fields = writable(spec, body)
             if body.get("sparse") in (True, "true"):
-                kept = {k: v for k, v in current.items() if k not in spec.read_only}
-                fields = {**kept, **fields}
+                fields = sparse_merge(spec, current, body)
+            else:
+                fields = writable(spec, body)
             saved = self._bump(current, self._build(realm, entity, fields, current, now), now)
             deactivated = spec.name_list and current.get("Active", True) and not saved["Active"]
             # QBO calls making a name-list record inactive "deleting" it, in its UI and in

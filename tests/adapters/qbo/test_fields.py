@@ -36,45 +36,34 @@ def test_siblings_under_one_parent_share_the_nested_object():
     assert nested == {"BillAddr": {"City": "Oslo", "PostalCode": "0150"}}
 
 
-def test_an_update_changes_one_nested_field_and_keeps_its_siblings():
-    body = fields.full_update_body(CURRENT, "3", {"BillAddr.City": "Bergen"})
-    assert body is not None
-    assert body["BillAddr"] == {"Id": "12", "Line1": "1 Main St", "City": "Bergen"}
-    assert body["CompanyName"] == "Doe Ltd"  # untouched fields travel back unchanged
+def test_an_update_sends_only_the_changed_leaves_nested():
+    body = fields.sparse_update_body("58", "3", {"BillAddr.City": "Bergen"})
+    assert body == {"Id": "58", "SyncToken": "3", "sparse": True, "BillAddr": {"City": "Bergen"}}
 
 
-def test_the_update_carries_the_engines_sync_token_and_no_read_envelope():
-    body = fields.full_update_body(CURRENT, "2", {"CompanyName": "New"})
-    assert body is not None
-    assert body["SyncToken"] == "2"
-    assert {"MetaData", "domain", "sparse"}.isdisjoint(body)
+def test_the_update_carries_the_engines_sync_token():
+    body = fields.sparse_update_body("58", "2", {"CompanyName": "New"})
+    assert body is not None and body["SyncToken"] == "2" and body["sparse"] is True
 
 
-def test_a_null_clears_by_leaving_the_field_out_of_the_full_update():
-    body = fields.full_update_body(
-        CURRENT, "3", {"PrimaryPhone.FreeFormNumber": None, "CompanyName": None}
+def test_a_null_clears_by_sending_an_empty_string():
+    body = fields.sparse_update_body(
+        "58", "3", {"PrimaryPhone.FreeFormNumber": None, "CompanyName": None}
     )
     assert body is not None
-    assert "PrimaryPhone" not in body  # the emptied object goes too: QBO stores no {}
-    assert "CompanyName" not in body
+    assert body["PrimaryPhone"] == {"FreeFormNumber": ""}
+    assert body["CompanyName"] == ""
 
 
-def test_clearing_one_address_line_keeps_the_rest_of_the_address():
-    body = fields.full_update_body(CURRENT, "3", {"BillAddr.Line1": None})
+def test_a_null_display_name_is_left_out_so_the_old_name_stays():
+    body = fields.sparse_update_body("58", "3", {"DisplayName": None, "CompanyName": "Acme"})
     assert body is not None
-    assert body["BillAddr"] == {"Id": "12", "City": "Oslo"}
+    assert "DisplayName" not in body and body["CompanyName"] == "Acme"
 
 
-def test_a_null_display_name_is_ignored_so_the_old_name_stays():
-    body = fields.full_update_body(CURRENT, "3", {"DisplayName": None, "CompanyName": "Acme"})
-    assert body is not None
-    assert body["DisplayName"] == "Jane Doe"
-
-
-def test_an_update_that_changes_nothing_is_not_sent():
-    assert fields.full_update_body(CURRENT, "3", {"DisplayName": None}) is None
-    assert fields.full_update_body(CURRENT, "3", {"CompanyName": "Doe Ltd"}) is None
-    assert fields.full_update_body(CURRENT, "3", {"Notes": None}) is None
+def test_an_update_that_could_only_clear_a_name_is_not_sent():
+    assert fields.sparse_update_body("58", "3", {"DisplayName": None}) is None
+    assert fields.sparse_update_body("58", "3", {}) is None
 
 
 def test_create_leaves_nulls_out():
@@ -99,7 +88,7 @@ def test_conflicting_or_malformed_paths_are_refused(bad):
     with pytest.raises(ValueError):
         fields.nest(bad)
     with pytest.raises(ValueError):
-        fields.apply_fields(CURRENT, bad)
+        fields.sparse_update_body("58", "3", bad)
 
 
 def test_reading_a_dotted_path_from_a_typed_entity():

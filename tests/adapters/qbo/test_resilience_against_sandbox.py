@@ -43,6 +43,15 @@ async def test_a_command_executed_twice_yields_the_same_customer(client):
     assert await display_name_count(client, name) == 1
 
 
+async def test_a_retried_update_with_the_same_command_id_is_replayed_not_refused_as_stale(client):
+    created = await client.create_customer({"DisplayName": unique("Retry")}, str(uuid.uuid4()))
+    command = str(uuid.uuid4())
+    first = await client.update_customer(created.Id, "0", {"CompanyName": "Once"}, command)
+    again = await client.update_customer(created.Id, "0", {"CompanyName": "Once"}, command)
+    assert first == again and first.SyncToken == "1"
+    assert (await client.get_customer(created.Id)).SyncToken == "1"
+
+
 async def test_server_errors_and_throttles_are_retried_to_success(client, sandbox):
     sandbox.set_faults(script=["http_500", "http_503", "http_429"])
     created = await client.create_customer({"DisplayName": unique("Flaky")}, str(uuid.uuid4()))

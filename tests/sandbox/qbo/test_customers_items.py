@@ -89,6 +89,33 @@ def test_sparse_update_changes_only_the_given_fields(qbo: Qbo) -> None:
     assert updated["MetaData"]["CreateTime"] == customer["MetaData"]["CreateTime"]
 
 
+def test_a_sparse_update_clears_a_field_sent_empty_and_merges_nested_objects(qbo: Qbo) -> None:
+    customer = qbo.customer(
+        "Priya Natarajan",
+        PrimaryPhone={"FreeFormNumber": "555-0101"},
+        BillAddr={"Line1": "1 Harbour St", "City": "Oslo"},
+    )
+    body = {
+        **_version(customer),
+        "sparse": True,
+        "PrimaryPhone": {"FreeFormNumber": ""},
+        "BillAddr": {"City": "Bergen"},
+    }
+    updated = qbo.ok(qbo.post("customer", body))["Customer"]
+    assert "PrimaryPhone" not in updated
+    assert updated["BillAddr"]["Line1"] == "1 Harbour St"
+    assert updated["BillAddr"]["City"] == "Bergen"
+    assert updated["BillAddr"]["Id"] == customer["BillAddr"]["Id"]
+
+
+def test_a_sparse_update_cannot_clear_the_display_name(qbo: Qbo) -> None:
+    customer = qbo.customer("Kenji Watanabe")
+    body = {**_version(customer), "sparse": True, "DisplayName": "", "CompanyName": "KW Ltd"}
+    updated = qbo.ok(qbo.post("customer", body))["Customer"]
+    assert updated["DisplayName"] == "Kenji Watanabe"
+    assert updated["CompanyName"] == "KW Ltd"
+
+
 def test_full_update_clears_the_writable_fields_it_leaves_out(qbo: Qbo) -> None:
     customer = qbo.customer("Dukes Basketball", PrimaryEmailAddr={"Address": "d@x.com"})
     updated = qbo.ok(
