@@ -16,6 +16,8 @@ schemas_app = typer.Typer(no_args_is_help=True, help="Event schemas: JSON Schema
 app.add_typer(schemas_app, name="schemas")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Simulators of the remote services.")
 app.add_typer(sandbox_app, name="sandbox")
+bridge_app = typer.Typer(no_args_is_help=True, help="Bridges that turn remote changes into events.")
+app.add_typer(bridge_app, name="bridge")
 
 
 @app.command()
@@ -106,3 +108,15 @@ def sandbox_qbo(
     # The constructor (not model_validate) so QBSYNC_QBO_SANDBOX_* variables still apply.
     config = QboSandboxConfig(**{k: v for k, v in overrides.items() if v is not None})
     serve(host, port, config)
+
+
+@bridge_app.command("qbo")
+def bridge_qbo() -> None:
+    """QBO webhooks (POST /v1/qbo/webhooks) and CDC sweeps → qbsync.qbo.changes.v1."""
+    from adapters.qbo_bridge.run import run_qbo_bridge
+
+    settings = Settings()
+    if not settings.kafka_bootstrap:
+        typer.echo("QBSYNC_KAFKA_BOOTSTRAP is not set (or use `qbsync up`).", err=True)
+        raise typer.Exit(2)
+    run_qbo_bridge(settings, settings.kafka_bootstrap)

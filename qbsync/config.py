@@ -99,6 +99,23 @@ class Settings(BaseSettings):
         gt=0,
         description="Pause of a realm after a 429 without Retry-After (Intuit says 60 s).",
     )
+    qbo_webhook_verifier_token: SecretStr | None = Field(
+        default=None,
+        description="The app's webhook verifier token (Intuit developer portal); the bridge "
+        "refuses every webhook while it is unset.",
+    )
+    qbo_realm_tenants: str = Field(
+        default="",
+        description="Which tenant each QBO realm belongs to: realm=tenant,realm=tenant. Until "
+        "installations carry it (customer sync), the bridge routes by this map.",
+    )
+    qbo_cdc_interval_s: float = Field(
+        default=300.0, gt=0, description="Seconds between CDC sweeps of every connected realm."
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    http_port: int = Field(
+        default=8700, description="Port of the HTTP API (QBO webhooks, OAuth callback, ...)."
+    )
 
 
 def env_var_table() -> list[tuple[str, str, str]]:

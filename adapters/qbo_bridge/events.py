@@ -68,6 +68,8 @@ def op_for(operation: str | None, entity_json: dict[str, Any]) -> QboChangeOp:
     """The webhook's operation when known; from CDC, created iff never updated since creation."""
     if operation in _OPS:
         return _OPS[operation]
+    if operation == "Delete":  # a name-list record made inactive: it changed, it is not gone
+        return "updated"
     meta = entity_json.get("MetaData", {})
     return "created" if meta.get("CreateTime") == meta.get("LastUpdatedTime") else "updated"
 

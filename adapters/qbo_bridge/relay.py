@@ -23,7 +23,8 @@ from schemas.envelope import Envelope
 from schemas.topics import DEAD_LETTER, QBO_CHANGES
 
 log = get_logger(__name__)
-_FETCHED_OPS = {"Create", "Update", "Emailed", "Void"}
+# Name-list records are never removed in QBO; their "Delete" is a deactivation.
+_NAME_LISTS = frozenset({"Customer", "Item"})
 
 
 @dataclass
@@ -122,13 +123,14 @@ class ChangeRelay:
         # The last operation per entity decides what a fetched version is called.
         last_op: dict[tuple[str, str], str] = {}
         for note in notes:
-            if note.operation == "Delete":
+            if note.operation == "Delete" and note.entity not in _NAME_LISTS:
                 found.append(
                     events.deleted_event(
                         tenant, realm_id, note.entity, note.entity_id, note.occurred_at
                     )
                 )
             else:
+                # QBO "deletes" a customer or item by making it inactive: fetch what is left.
                 last_op[(note.entity, note.entity_id)] = note.operation
         by_entity: dict[str, list[str]] = defaultdict(list)
         for entity, entity_id in last_op:
@@ -140,6 +142,11 @@ class ChangeRelay:
             fetched = {o["Id"]: o for o in await self._reader.read_many(realm_id, entity, ids)}
             for entity_id in ids:
                 obj = fetched.get(entity_id)
+                if obj is None and last_op[(entity, entity_id)] == "Delete":
+                    found.append(
+                        events.deleted_event(tenant, realm_id, entity, entity_id, self._clock())
+                    )
+                    continue
                 if obj is None:  # deleted since the notification; its Delete will follow
                     report.missing.append(f"{entity} {entity_id}")
                     continue

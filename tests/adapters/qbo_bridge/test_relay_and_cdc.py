@@ -66,14 +66,38 @@ async def test_the_same_version_seen_by_webhook_and_by_cdc_is_published_once(par
     assert len(publisher.sent) == 1
 
 
-async def test_a_delete_needs_no_fetch_and_a_merge_names_both_customers(parts):
+async def test_a_deleted_invoice_becomes_a_tombstone_without_a_fetch(parts):
+    reader, publisher, relay = parts
+    await relay.relay_notifications(
+        [Notification(REALM, "Invoice", "130", "Delete", NOW, None, "k-del")]
+    )
+    [(_topic, event)] = publisher.sent
+    assert event.type == "qbsync.qbo.invoice.deleted.v1" and reader.reads == []
+
+
+async def test_a_deleted_customer_is_published_as_the_inactive_record_qbo_keeps(parts):
+    reader, publisher, relay = parts
+    reader.put(REALM, "Customer", {**customer("61", sync="4"), "Active": False})
+    await relay.relay_notifications([note("61", "Delete")])
+    [(_topic, event)] = publisher.sent
+    assert isinstance(event, QboCustomerChanged)
+    assert event.data.entity.Active is False and event.data.op == "updated"
+
+
+async def test_a_deleted_customer_that_is_really_gone_becomes_a_tombstone(parts):
+    _reader, publisher, relay = parts
+    await relay.relay_notifications([note("62", "Delete")])
+    [(_topic, event)] = publisher.sent
+    assert isinstance(event, QboCustomerDeleted)
+
+
+async def test_a_merge_names_both_customers_and_publishes_the_survivor(parts):
     reader, publisher, relay = parts
     reader.put(REALM, "Customer", customer("9", sync="2"))
-    await relay.relay_notifications([note("61", "Delete"), note("9", "Merge", deleted_id="61")])
-    kinds = [type(event) for _topic, event in publisher.sent]
-    assert kinds.count(QboCustomerDeleted) == 1
+    await relay.relay_notifications([note("9", "Merge", deleted_id="61")])
     merged = next(e for _t, e in publisher.sent if isinstance(e, QboCustomerMerged))
     assert (merged.data.merged_id, merged.data.surviving_id) == ("61", "9")
+    assert any(isinstance(e, QboCustomerChanged) for _t, e in publisher.sent)
     assert reader.reads == [(REALM, "Customer", ("9",))]
 
 
