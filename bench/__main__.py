@@ -9,8 +9,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import decider_vs_pipe
+from bench import decider_vs_pipe, qbo_burst
 from bench.machine import describe
+from qbsync.logs import configure_logging
 from streams.broker import EmbeddedBroker
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -30,6 +31,7 @@ async def run(bootstrap: str, n: int) -> dict[str, object]:
 
 
 def main() -> int:
+    configure_logging("WARNING", "console")
     n = int(os.environ.get("QBSYNC_BENCH_EVENTS", "10000"))
     bootstrap = os.environ.get("QBSYNC_KAFKA_BOOTSTRAP")
     broker = None
@@ -46,6 +48,7 @@ def main() -> int:
         "broker": "embedded tansu (memory)" if broker else f"Kafka at {bootstrap}",
         "machine": describe(),
         "decider_vs_pipe": figures,
+        "qbo_burst": qbo_burst.run(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from sandbox.qbo.faultinject import FaultInjectionMiddleware, FaultPlan, make_router
-from tests.sandbox.qbo.test_oauth_support import live_server
+from tests.support.servers import live_server
 
 CUSTOMER = "/v3/company/9130357766900456/customer"
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sandbox.qbo.clock import SandboxClock
 from sandbox.qbo.config import QboSandboxConfig
 from sandbox.qbo.oauth import OAuthServer
-from tests.sandbox.qbo.test_oauth_support import live_server
+from tests.support.servers import live_server
 
 REALM_1, REALM_2 = "9130357766900456", "9130357766900457"
 CALLBACK = "http://127.0.0.1:8700/v1/qbo/oauth/callback"

@@ -19,7 +19,7 @@ from intuitlib.exceptions import AuthClientError
 from sandbox.qbo.clock import SandboxClock
 from sandbox.qbo.config import QboSandboxConfig
 from sandbox.qbo.oauth import OAuthServer
-from tests.sandbox.qbo.test_oauth_support import live_server
+from tests.support.servers import live_server
 
 REDIRECT_URI = "http://localhost:8700/v1/qbo/oauth/callback"
 

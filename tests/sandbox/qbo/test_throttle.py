@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sandbox.qbo.clock import SandboxClock
 from sandbox.qbo.config import QboSandboxConfig
 from sandbox.qbo.throttle import ThrottleLedger, ThrottleMiddleware
-from tests.sandbox.qbo.test_oauth_support import live_server
+from tests.support.servers import live_server
 
 REALM, OTHER = "9130357766900456", "9130357766900457"
 

@@ -27,7 +27,7 @@ from sandbox.qbo.clock import SandboxClock
 from sandbox.qbo.config import QboSandboxConfig
 from sandbox.qbo.webhooks import WebhookNotifier
 from sandbox.qbo.webhooks_delivery import retry_delay_s
-from tests.sandbox.qbo.test_oauth_support import live_server
+from tests.support.servers import live_server
 
 REALM_1, REALM_2 = "9130357766900456", "9130357766900457"
 VERIFIER = "verifier-token-for-tests"
