@@ -27,7 +27,7 @@ UNROUTED_TENANT = "_unrouted"
 _CRM_TIMESTAMP = re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}$")
 
 
-def _parse_crm_timestamp(value: Any) -> Any:
+def parse_crm_timestamp(value: Any) -> Any:
     if isinstance(value, str) and _CRM_TIMESTAMP.match(value):
         return datetime.strptime(value, "%Y/%m/%d %H:%M:%S %z")
     return value
@@ -35,7 +35,7 @@ def _parse_crm_timestamp(value: Any) -> Any:
 
 SourceTimestamp = Annotated[
     AwareDatetime,
-    BeforeValidator(_parse_crm_timestamp),
+    BeforeValidator(parse_crm_timestamp),
     WithJsonSchema(
         {
             "anyOf": [

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from adapters.qbo_bridge.ports import EntityReader, TenantDirectory
 from adapters.qbo_bridge.relay import ChangeRelay, RelayReport
-from adapters.qbo_bridge.watermarks import SqliteWatermarks
+from adapters.watermarks import SqliteWatermarks
 from qbsync.logs import get_logger
 
 log = get_logger(__name__)

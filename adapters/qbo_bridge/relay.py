@@ -7,7 +7,7 @@ connected to no installation is not dropped: its notification is dead-lettered w
 from __future__ import annotations
 
 import json
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -17,6 +17,7 @@ from adapters.ports import Publisher
 from adapters.qbo_bridge import events
 from adapters.qbo_bridge.payloads import Notification
 from adapters.qbo_bridge.ports import EntityReader, TenantDirectory
+from adapters.relaying import RecentIds, publish_once
 from engine.deadletter import RawMessage, dead_letter_for
 from qbsync.logs import get_logger
 from schemas.envelope import Envelope
@@ -41,23 +42,6 @@ class RelayReport:
         self.missing += other.missing
 
 
-class _Recent:
-    """A bounded memory of what was already published (event ids, notification keys)."""
-
-    def __init__(self, capacity: int) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._capacity = capacity
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._seen
-
-    def add(self, key: str) -> None:
-        self._seen[key] = None
-        self._seen.move_to_end(key)
-        while len(self._seen) > self._capacity:
-            self._seen.popitem(last=False)
-
-
 class ChangeRelay:
     def __init__(
         self,
@@ -73,7 +57,7 @@ class ChangeRelay:
             publisher,
             clock,
         )
-        self._recent = _Recent(recent_capacity)
+        self._recent = RecentIds(recent_capacity)
 
     async def relay_notifications(self, notifications: Sequence[Notification]) -> RelayReport:
         report = RelayReport()
@@ -162,14 +146,9 @@ class ChangeRelay:
         return found
 
     async def _publish(self, found: Sequence[Envelope], report: RelayReport) -> None:
-        fresh = [e for e in found if e.id not in self._recent]
-        report.duplicates += len(found) - len(fresh)
-        for event in fresh:
-            await self._publisher.publish(QBO_CHANGES, event)
-        await self._publisher.flush()
-        for event in fresh:
-            self._recent.add(event.id)
-        report.published += len(fresh)
+        published, skipped = await publish_once(self._publisher, QBO_CHANGES, found, self._recent)
+        report.published += published
+        report.duplicates += skipped
 
     async def _dead_letter_unrouted(self, notes: list[Notification]) -> None:
         for note in notes:

@@ -16,7 +16,7 @@ from adapters.qbo.connector import QboConnector
 from adapters.qbo_bridge.ports import StaticTenantDirectory
 from adapters.qbo_bridge.reader import GatewayEntityReader
 from adapters.qbo_bridge.service import create_bridge
-from adapters.qbo_bridge.watermarks import SqliteWatermarks
+from adapters.watermarks import SqliteWatermarks
 from qbsync.config import Settings
 from qbsync.logs import configure_logging, register_secret
 

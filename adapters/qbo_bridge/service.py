@@ -15,7 +15,7 @@ from adapters.qbo_bridge.cdc import CdcSweeper
 from adapters.qbo_bridge.ports import EntityReader, TenantDirectory
 from adapters.qbo_bridge.receiver import WebhookReceiver
 from adapters.qbo_bridge.relay import ChangeRelay
-from adapters.qbo_bridge.watermarks import SqliteWatermarks
+from adapters.watermarks import SqliteWatermarks
 
 
 @dataclass

@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from schemas.catalog import decode, encode
-from schemas.envelope import Envelope
-from schemas.topics import TopicSpec
+from tests.support.fakes import RecordingPublisher
 
 
 def customer(
@@ -52,18 +50,4 @@ class FakeReader:
         return {e: v for e, v in self.cdc.get(realm_id, {}).items() if e in entities}
 
 
-class RecordingPublisher:
-    def __init__(self, fail_flush: bool = False) -> None:
-        self.sent: list[tuple[str, Envelope]] = []
-        self._pending: list[tuple[str, Envelope]] = []
-        self.fail_flush = fail_flush
-
-    async def publish(self, topic: TopicSpec, event: Envelope) -> None:
-        self._pending.append((topic.name, decode(encode(event))))
-
-    async def flush(self) -> None:
-        if self.fail_flush:
-            self._pending.clear()
-            raise ConnectionError("broker unreachable")
-        self.sent += self._pending
-        self._pending = []
+__all__ = ["FakeReader", "RecordingPublisher", "customer"]

@@ -10,7 +10,7 @@ from adapters.qbo_bridge.cdc import CdcSweeper
 from adapters.qbo_bridge.payloads import Notification
 from adapters.qbo_bridge.ports import StaticTenantDirectory
 from adapters.qbo_bridge.relay import ChangeRelay
-from adapters.qbo_bridge.watermarks import SqliteWatermarks
+from adapters.watermarks import SqliteWatermarks
 from schemas.deadletter import DeadLettered
 from schemas.qbo import QboCustomerChanged, QboCustomerDeleted, QboCustomerMerged
 from tests.adapters.qbo_bridge.fakes import FakeReader, RecordingPublisher, customer

@@ -1,0 +1,1 @@
+"""How CRM changes reach the engine besides Kafka: webhook bridge, poller, HTTP ingest."""
