@@ -28,3 +28,15 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
 
     with session_broker(announce) as bootstrap:
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def engine_worker(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[object, object]]:
+    """One real `qbsync worker` process for the session (its own consumer group)."""
+    from tests.support.worker import running_worker
+
+    log_dir = tmp_path_factory.mktemp("engine-worker")
+    with running_worker(kafka_bootstrap, log_dir) as proc:
+        yield proc, log_dir

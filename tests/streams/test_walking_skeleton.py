@@ -14,7 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.support.kafka import collect
-from tests.support.worker import log_tail, running_worker
+from tests.support.worker import log_tail
 
 pytestmark = pytest.mark.broker
 
@@ -42,13 +42,6 @@ def person_change(tenant: str, event_id: str) -> bytes:
     ).encode()
 
 
-@pytest.fixture(scope="module")
-def worker(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory):
-    log_dir = tmp_path_factory.mktemp("worker")
-    with running_worker(kafka_bootstrap, log_dir) as proc:
-        yield proc, log_dir
-
-
 async def _send(bootstrap: str, messages: list[tuple[bytes | None, bytes]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
@@ -60,9 +53,9 @@ async def _send(bootstrap: str, messages: list[tuple[bytes | None, bytes]]) -> N
 
 
 async def test_crm_event_from_a_plain_producer_yields_a_decision_and_bad_ones_dead_letter(
-    kafka_bootstrap: str, worker: tuple, tmp_path: Path
+    kafka_bootstrap: str, engine_worker: tuple, tmp_path: Path
 ):
-    proc, log_dir = worker
+    proc, log_dir = engine_worker
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     good_id, late_id = f"evt-{uuid.uuid4()}", f"evt-{uuid.uuid4()}"
     missing_field = json.dumps({"type": "qbsync.crm.person.changed.v1", "tenant": tenant}).encode()
