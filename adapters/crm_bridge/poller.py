@@ -78,7 +78,14 @@ class CrmPoller:
         for model in self._models:
             existing = await self._reader.all_ids(model)
             if self._known.was_swept(self._tenant, model):
-                gone = sorted(self._known.ids(self._tenant, model) - existing)
+                gone = []
+                for record_id in sorted(self._known.ids(self._tenant, model) - existing):
+                    # Offset paging can skip a record while another is deleted mid-sweep:
+                    # only a record that cannot be read is gone.
+                    if await self._reader.read(model, record_id) is None:
+                        gone.append(record_id)
+                    else:
+                        existing.add(record_id)
                 now = self._clock()
                 found = [
                     events.deleted_event(self._tenant, model, record_id, now, "poll_sweep")

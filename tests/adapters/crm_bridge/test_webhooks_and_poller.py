@@ -154,6 +154,22 @@ async def test_a_hard_delete_is_found_by_the_sweep(tmp_path):
     assert (event.data.id, event.data.detected_by) == (2, "poll_sweep")
 
 
+async def test_a_record_a_sweep_missed_but_that_still_exists_is_not_called_deleted(tmp_path):
+    reader, publisher = FakeCrmReader(), RecordingPublisher()
+    for record_id in (1, 2):
+        reader.put("person", person(record_id))
+    poller = _poller(reader, publisher, tmp_path)
+    await poller.sweep()
+    real_all_ids = reader.all_ids
+
+    async def paging_skipped_one(model: str) -> set[int]:  # as offset paging can, mid-delete
+        return (await real_all_ids(model)) - {2}
+
+    reader.all_ids = paging_skipped_one  # type: ignore[method-assign]
+    report = await poller.sweep()
+    assert report.deleted == 0 and publisher.sent == []
+
+
 async def test_webhook_bridge_and_poller_publish_equivalent_events_for_one_change(hooks, tmp_path):
     reader, hook_publisher, receiver, client = hooks
     reader.put("person", person(5, updated="2026/11/25 06:30:00 -0500", phone="555-9000"))
