@@ -16,8 +16,6 @@ schemas_app = typer.Typer(no_args_is_help=True, help="Event schemas: JSON Schema
 app.add_typer(schemas_app, name="schemas")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Simulators of the remote services.")
 app.add_typer(sandbox_app, name="sandbox")
-bridge_app = typer.Typer(no_args_is_help=True, help="Bridges that turn remote changes into events.")
-app.add_typer(bridge_app, name="bridge")
 
 
 @app.command()
@@ -110,13 +108,19 @@ def sandbox_qbo(
     serve(host, port, config)
 
 
-@bridge_app.command("qbo")
-def bridge_qbo() -> None:
-    """QBO webhooks (POST /v1/qbo/webhooks) and CDC sweeps → qbsync.qbo.changes.v1."""
-    from adapters.qbo_bridge.run import run_qbo_bridge
+@app.command()
+def api() -> None:
+    """The HTTP API: CRM ingest, CRM and QBO webhooks, the CRM poller, QBO CDC sweeps (each
+    part runs when its settings are present; see README)."""
+    import uvicorn
+
+    from adapters.http_api import build_api
+    from qbsync.logs import configure_logging
 
     settings = Settings()
     if not settings.kafka_bootstrap:
         typer.echo("QBSYNC_KAFKA_BOOTSTRAP is not set (or use `qbsync up`).", err=True)
         raise typer.Exit(2)
-    run_qbo_bridge(settings, settings.kafka_bootstrap)
+    configure_logging(settings.log_level, settings.log_format)
+    app_ = build_api(settings, settings.kafka_bootstrap)
+    uvicorn.run(app_, host=settings.http_host, port=settings.http_port, log_config=None)

@@ -116,6 +116,46 @@ class Settings(BaseSettings):
     http_port: int = Field(
         default=8700, description="Port of the HTTP API (QBO webhooks, OAuth callback, ...)."
     )
+    crm_base_url: str = Field(
+        default="https://api.pipelinecrm.com/api/v3",
+        description="Pipeline CRM API root (with /api/v3); the CRM sandbox's in development.",
+    )
+    crm_api_key: SecretStr | None = Field(
+        default=None, description="Pipeline CRM api_key of the user the engine acts as."
+    )
+    crm_app_key: SecretStr | None = Field(
+        default=None, description="Pipeline CRM app_key of the registered integration app."
+    )
+    crm_rate_per_second: int = Field(
+        default=10, ge=1, description="Client-side cap on CRM requests per second per api_key."
+    )
+    crm_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one CRM API call.")
+    crm_max_attempts: int = Field(
+        default=5, ge=1, description="Tries of a CRM call that failed transiently (5xx, timeout)."
+    )
+    crm_tenant: str | None = Field(
+        default=None,
+        description="The tenant the configured CRM key belongs to (webhook reads, the poller). "
+        "Until installations carry CRM credentials (customer sync), one CRM account per process.",
+    )
+    crm_webhook_tokens: SecretStr | None = Field(
+        default=None,
+        description="Secret token per tenant for CRM webhook URLs: tenant=token,... "
+        "(register /v1/crm/webhooks/{tenant}?token=...; Pipeline signs nothing).",
+    )
+    crm_poll_interval_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Poll the CRM this often (when webhooks are off); unset: no poller.",
+    )
+    crm_sweep_every: int = Field(
+        default=10, ge=1, description="A full id sweep (hard-delete detection) every N polls."
+    )
+    ingest_keys: SecretStr | None = Field(
+        default=None,
+        description="HTTP ingest keys per tenant: tenant=key,... (Bearer token of "
+        "POST /v1/tenants/{tenant}/crm-events).",
+    )
 
 
 def env_var_table() -> list[tuple[str, str, str]]:

@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.http_api import build_api
 from adapters.qbo.tokens import TokenSet
 from adapters.qbo.vault import SqliteTokenVault
-from adapters.qbo_bridge.run import build_bridge_app
 from qbsync.config import Settings
 from tests.support.kafka import collect
 from tests.support.qbo_sandbox import RunningSandbox, fast_config, running_sandbox
@@ -70,7 +70,7 @@ def bridge(sandbox: RunningSandbox, kafka_bootstrap: str, tmp_path_factory) -> I
     )
     with concurrent.futures.ThreadPoolExecutor(1) as pool:  # not on pytest-asyncio's loop thread
         pool.submit(asyncio.run, vault.save(tokens)).result()
-    with serving(build_bridge_app(settings, kafka_bootstrap)) as url:
+    with serving(build_api(settings, kafka_bootstrap)) as url:
         webhook = f"{url}/v1/qbo/webhooks"
         httpx.put(
             f"{sandbox.base_url}/_sandbox/webhooks", json={"urls": [webhook]}

@@ -1,0 +1,155 @@
+"""`qbsync api`: the HTTP face of the engine, composed from what Settings configures:
+
+- CRM ingest (POST /v1/tenants/{tenant}/crm-events) when QBSYNC_INGEST_KEYS is set;
+- CRM webhooks (POST /v1/crm/webhooks/{tenant}) with QBSYNC_CRM_WEBHOOK_TOKENS, a CRM key and
+  QBSYNC_CRM_TENANT;
+- the CRM poller (background) with QBSYNC_CRM_POLL_INTERVAL_S, a CRM key and QBSYNC_CRM_TENANT;
+- the QBO bridge (POST /v1/qbo/webhooks, CDC sweeps) with QBSYNC_QBO_WEBHOOK_VERIFIER_TOKEN and
+  the QBO app settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+
+from adapters.crm.connector import CrmConnector
+from adapters.crm_bridge.ingest import CrmIngest, SqliteIngestLedger
+from adapters.crm_bridge.poller import CrmPoller
+from adapters.crm_bridge.ports import CrmReader
+from adapters.crm_bridge.reader import GatewayCrmReader
+from adapters.crm_bridge.webhooks import CrmWebhookReceiver
+from adapters.kafka import KafkaPublisher
+from adapters.qbo.client import QboClient
+from adapters.qbo.connector import QboConnector
+from adapters.qbo_bridge.ports import StaticTenantDirectory
+from adapters.qbo_bridge.reader import GatewayEntityReader
+from adapters.qbo_bridge.service import create_bridge
+from adapters.secrets import TenantSecrets, parse_pairs
+from adapters.watermarks import SqliteKnownIds, SqliteWatermarks
+from qbsync.config import Settings
+from qbsync.logs import get_logger, register_secret
+
+log = get_logger(__name__)
+Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApiParts:
+    """What one process runs: routers to mount, background jobs, things to close."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.enabled: list[str] = []
+
+
+def build_api(settings: Settings, bootstrap: str) -> FastAPI:
+    publisher = KafkaPublisher(bootstrap)
+    parts = ApiParts()
+    app = FastAPI(title="qbsync API", version="1", lifespan=_lifespan(publisher, parts))
+    data = settings.data_dir
+    if settings.ingest_keys is not None:
+        keys = TenantSecrets(parse_pairs(settings.ingest_keys.get_secret_value()))
+        app.include_router(
+            CrmIngest(keys, publisher, SqliteIngestLedger(data / "ingest.db")).router
+        )
+        parts.enabled.append("crm-ingest")
+    crm_reader = _crm_reader(settings, parts)
+    if settings.crm_webhook_tokens is not None and crm_reader is not None:
+        tokens = TenantSecrets(parse_pairs(settings.crm_webhook_tokens.get_secret_value()))
+        tenant = settings.crm_tenant
+        receiver = CrmWebhookReceiver(
+            tokens, lambda t: crm_reader if t == tenant else None, publisher, _utc_now
+        )
+        app.include_router(receiver.router)
+        parts.jobs.append(receiver.run)
+        parts.closers.append(receiver.drain)
+        parts.enabled.append("crm-webhooks")
+    if settings.crm_poll_interval_s is not None and crm_reader is not None and settings.crm_tenant:
+        poller = CrmPoller(
+            settings.crm_tenant,
+            crm_reader,
+            publisher,
+            SqliteWatermarks(data / "crm-poller.db", table="crm_watermark"),
+            SqliteKnownIds(data / "crm-poller.db"),
+            _utc_now,
+        )
+        interval, every = settings.crm_poll_interval_s, settings.crm_sweep_every
+        parts.jobs.append(lambda: poller.run_forever(interval, every))
+        parts.enabled.append("crm-poller")
+    if settings.qbo_webhook_verifier_token is not None:
+        _add_qbo_bridge(app, settings, publisher, parts)
+
+    @app.get("/healthz")
+    async def health() -> dict[str, object]:
+        return {"status": "ok", "parts": parts.enabled}
+
+    return app
+
+
+def _crm_reader(settings: Settings, parts: ApiParts) -> CrmReader | None:
+    if settings.crm_api_key is None or not settings.crm_tenant:
+        return None
+    connector = CrmConnector(settings)
+    parts.closers.append(connector.aclose)
+    return GatewayCrmReader(connector.client())
+
+
+def _add_qbo_bridge(
+    app: FastAPI, settings: Settings, publisher: KafkaPublisher, parts: ApiParts
+) -> None:
+    assert settings.qbo_webhook_verifier_token is not None
+    verifier = settings.qbo_webhook_verifier_token.get_secret_value()
+    register_secret(verifier)
+    tenants = StaticTenantDirectory.parse(settings.qbo_realm_tenants)
+    connector = QboConnector(settings)
+    parts.closers.append(connector.aclose)
+
+    def gateway_for_realm(realm_id: str) -> QboClient:
+        tenant = tenants.tenant_for_realm(realm_id)
+        if tenant is None:
+            raise LookupError(f"QBO realm {realm_id} belongs to no tenant")
+        return connector.client(tenant, realm_id)
+
+    bridge = create_bridge(
+        verifier_token=verifier,
+        tenants=tenants,
+        reader=GatewayEntityReader(gateway_for_realm),
+        publisher=publisher,
+        watermarks=SqliteWatermarks(settings.data_dir / "qbo-bridge.db"),
+        clock=_utc_now,
+    )
+    app.include_router(bridge.receiver.router)
+    parts.jobs.append(bridge.receiver.run)
+    parts.jobs.append(lambda: bridge.sweeper.run_forever(settings.qbo_cdc_interval_s))
+    parts.closers.append(bridge.receiver.drain)
+    parts.enabled.append("qbo-bridge")
+
+
+def _lifespan(publisher: KafkaPublisher, parts: ApiParts) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await publisher.start()
+        tasks = [asyncio.create_task(job()) for job in parts.jobs]
+        log.info("api_started", parts=parts.enabled)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for close in parts.closers:  # drains queued webhooks while the publisher still works
+                with contextlib.suppress(Exception):
+                    await close()
+            await publisher.stop()
+
+    return lifespan
