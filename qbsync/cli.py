@@ -108,6 +108,30 @@ def sandbox_qbo(
     serve(host, port, config)
 
 
+@sandbox_app.command("crm")
+def sandbox_crm(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8610,
+    seed: Annotated[int | None, typer.Option(help="People to seed (emails overlap QBO's).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="The admin user's api_key.")] = None,
+    app_key: Annotated[str | None, typer.Option(help="The registered app's app_key.")] = None,
+    time_zone: Annotated[str | None, typer.Option(help="The account's time zone.")] = None,
+) -> None:
+    """Run the Pipeline CRM sandbox (QBSYNC_CRM_SANDBOX_* variables set the defaults)."""
+    from sandbox.crm.config import CrmSandboxConfig
+    from sandbox.crm.server import serve
+
+    overrides: dict[str, Any] = {
+        "seed_people": seed,
+        "admin_api_key": api_key,
+        "app_key": app_key,
+        "time_zone": time_zone,
+    }
+    # The constructor (not model_validate) so QBSYNC_CRM_SANDBOX_* variables still apply.
+    config = CrmSandboxConfig(**{k: v for k, v in overrides.items() if v is not None})
+    serve(host, port, config)
+
+
 @app.command()
 def api() -> None:
     """The HTTP API: CRM ingest, CRM and QBO webhooks, the CRM poller, QBO CDC sweeps (each

@@ -22,8 +22,11 @@ from sandbox.qbo.changes import EntityName
 from sandbox.qbo.entities import stamp, stamp_time
 from sandbox.qbo.names import build_customer, build_item
 from sandbox.qbo.realm import RealmState, Record
-from sandbox.qbo.seed_data import COMPANY_WORDS, FIRST_NAMES, ITEMS, LAST_NAMES, STREETS
+from sandbox.qbo.seed_customers import CustomerPlan, customer_plan, plan_customers
+from sandbox.qbo.seed_data import ITEMS
 from sandbox.qbo.store import QboStore
+
+__all__ = ["DOCUMENTS_PER_CUSTOMER", "CustomerPlan", "customer_plan", "seed_realm"]
 
 DOCUMENTS_PER_CUSTOMER = 3
 _HISTORY = timedelta(days=400)
@@ -46,15 +49,14 @@ class _Seeder:
         self.start = now - _HISTORY
         self.end = now - _QUIET
         self.items: list[Record] = []
-        self.emails: list[str] = []
         self.suffixes: dict[str, int] = {}
 
     def seed(self, customers: int) -> None:
         middle = self.start + (self.end - self.start) / 2
         self._items()
         people = [
-            self._customer(i, self._time(i, customers, self.start, middle))
-            for i in range(customers)
+            self._customer(plan, self._time(plan.index, customers, self.start, middle))
+            for plan in plan_customers(self.rng, customers)
         ]
         documents = customers * DOCUMENTS_PER_CUSTOMER
         for i in range(documents):
@@ -77,36 +79,18 @@ class _Seeder:
 
     # -- customers ---------------------------------------------------------------------------
 
-    def _customer(self, index: int, at: datetime) -> Record:
-        rng = self.rng
-        given, family = self._person(index)
-        fields: dict[str, Any] = {"GivenName": given, "FamilyName": family}
-        fields["DisplayName"] = self._unique(f"{given} {family}")
-        if rng.random() < 0.4:
-            fields["CompanyName"] = f"{family} {rng.choice(COMPANY_WORDS)}"
-        email = self._email(given, family, fields.get("CompanyName"), index)
-        if email:
-            fields["PrimaryEmailAddr"] = {"Address": email}
-        if rng.random() < 0.6:
-            fields["PrimaryPhone"] = {
-                "FreeFormNumber": f"(555) {rng.randrange(200, 999)}-{rng.randrange(1000, 9999)}"
-            }
-        if rng.random() < 0.5:
-            fields["BillAddr"] = {
-                "Line1": f"{rng.randrange(1, 9999)} {rng.choice(STREETS)}",
-                "City": rng.choice(("Mountain View", "Tucson", "Austin", "Portland", "Denver")),
-                "CountrySubDivisionCode": rng.choice(("CA", "AZ", "TX", "OR", "CO")),
-                "PostalCode": f"{rng.randrange(10000, 99999)}",
-                "Country": "USA",
-            }
+    def _customer(self, plan: CustomerPlan, at: datetime) -> Record:
+        fields: dict[str, Any] = {"GivenName": plan.given_name, "FamilyName": plan.family_name}
+        fields["DisplayName"] = self._unique(f"{plan.given_name} {plan.family_name}")
+        if plan.company_name is not None:
+            fields["CompanyName"] = plan.company_name
+        if plan.email is not None:
+            fields["PrimaryEmailAddr"] = {"Address": plan.email}
+        if plan.phone is not None:
+            fields["PrimaryPhone"] = {"FreeFormNumber": plan.phone}
+        if plan.address is not None:
+            fields["BillAddr"] = plan.address.as_qbo()
         return self._put("Customer", build_customer(fields, None, self.realm), at)
-
-    def _person(self, index: int) -> tuple[str, str]:
-        # The first three are the classic look-alikes every matcher must keep apart.
-        classics = (("John", "Smith"), ("John", "Smith"), ("Jon", "Smith"))
-        if index < len(classics):
-            return classics[index]
-        return self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
 
     def _unique(self, name: str) -> str:
         count = self.suffixes.get(name, 0) + 1
@@ -117,19 +101,6 @@ class _Seeder:
             candidate = f"{name} {count}"
         self.suffixes[name] = count
         return candidate
-
-    def _email(self, given: str, family: str, company: str | None, index: int) -> str | None:
-        draw = self.rng.random()
-        if draw < 0.2:
-            return None  # no email at all
-        if draw < 0.3 and self.emails:
-            return self.rng.choice(self.emails[-50:])  # shared with an earlier customer
-        if company:
-            email = f"accounts@{company.lower().replace(' ', '')}.example.com"
-        else:
-            email = f"{given.lower()}.{family.lower()}{index}@example.org"
-        self.emails.append(email)
-        return email
 
     # -- documents ---------------------------------------------------------------------------
 

@@ -15,12 +15,11 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from sandbox.qbo.changes import EntityChange
 from sandbox.qbo.clock import SandboxClock
@@ -28,54 +27,10 @@ from sandbox.qbo.config import QboSandboxConfig
 from sandbox.qbo.webhooks import WebhookNotifier
 from sandbox.qbo.webhooks_delivery import retry_delay_s
 from tests.support.servers import live_server
+from tests.support.webhook_receiver import Received, Receiver
 
 REALM_1, REALM_2 = "9130357766900456", "9130357766900457"
 VERIFIER = "verifier-token-for-tests"
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """Records every POST; answers each path from its script (a status, or seconds to stall)."""
-
-    base: str = ""
-    received: list[Received] = field(default_factory=list)
-    scripts: dict[str, list[int | float]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def url(self, path: str = "hook") -> str:
-        return f"{self.base}/{path}"
-
-    def at(self, path: str = "hook") -> list[Received]:
-        with self.lock:
-            return [r for r in self.received if r.path == path]
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.post("/{path}")
-        async def hook(path: str, request: Request) -> Response:
-            body = await request.body()
-            with self.lock:
-                self.received.append(Received(path, dict(request.headers), body, time.monotonic()))
-                script = self.scripts.get(path) or [200]
-                answer = script.pop(0) if len(script) > 1 else script[0]
-            if isinstance(answer, float):
-                await asyncio.sleep(answer)
-                answer = 200
-            return Response(status_code=int(answer))
-
-        return app
 
 
 @pytest.fixture(scope="module")
