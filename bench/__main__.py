@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import decider_vs_pipe, qbo_burst
+from bench import decider_vs_pipe, qbo_burst, seed_speed
 from bench.machine import describe
 from qbsync.logs import configure_logging
 from streams.broker import EmbeddedBroker
@@ -49,6 +49,7 @@ def main() -> int:
         "machine": describe(),
         "decider_vs_pipe": figures,
         "qbo_burst": qbo_burst.run(),
+        "seed_speed": seed_speed.run(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

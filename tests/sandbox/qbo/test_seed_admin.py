@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -88,13 +87,11 @@ def test_seeded_history_ends_before_the_cdc_window(seeded: RealmState) -> None:
             assert updated < now - timedelta(days=30)
 
 
-def test_seeding_10000_customers_and_30000_documents_takes_seconds() -> None:
-    started = time.perf_counter()
+def test_seeding_10000_customers_gives_at_least_30000_documents() -> None:
+    # How fast is a benchmark figure (bench/seed_speed.py), not a test.
     realm = _state(_seeded(10_000))
-    elapsed = time.perf_counter() - started
     documents = len(realm.records["Invoice"]) + len(realm.records["Estimate"])
     assert len(realm.records["Customer"]) == 10_000 and documents >= 30_000
-    assert elapsed < 10, f"seeding took {elapsed:.1f} s"
 
 
 def test_admin_seed_stats_and_reset(qbo: Qbo) -> None:
