@@ -37,7 +37,7 @@ bench: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy engine schemas streams projections adapters sandbox qbsync
+	$(BIN)/mypy engine schemas streams projections adapters sandbox qbsync store
 
 clean:
 	rm -rf $(VENV) .qbsync build *.egg-info
