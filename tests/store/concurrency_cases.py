@@ -12,7 +12,16 @@ from store import ConcurrentWriteError, open_store
 from store import import_run as runs
 from store import installation as inst
 from store import link_commands as links
-from tests.store.helpers import ADMIN, INPUT_TOPIC, TENANT, at, full_summary, installed, linked
+from tests.store.helpers import (
+    ADMIN,
+    CLUSTER,
+    INPUT_TOPIC,
+    TENANT,
+    at,
+    full_summary,
+    installed,
+    linked,
+)
 from tests.store.installation_cases import CUSTOM
 
 
@@ -80,7 +89,7 @@ class ConcurrencyCases:
             reopened.link_for_customer(TENANT, "58"),
             reopened.import_run(TENANT, "r"),
         ) == expected
-        assert reopened.processed_offset(INPUT_TOPIC, 0) == 43
+        assert reopened.processed_offset(CLUSTER, INPUT_TOPIC, 0) == 43
 
     def test_workers_opening_a_new_database_at_once_all_succeed(self, store_url):
         opened, failures = [], []

@@ -16,10 +16,13 @@ ADMIN = Actor(user_id=7, is_admin=True)
 BASIC = Actor(user_id=8, is_admin=False)
 REALM = "9130357"
 INPUT_TOPIC = "qbsync.input"
+CLUSTER = "qbsync-test-cluster"
 
 
-def at(offset: int, partition: int = 0, topic: str = INPUT_TOPIC) -> KafkaPosition:
-    return KafkaPosition(topic=topic, partition=partition, offset=offset)
+def at(
+    offset: int, partition: int = 0, topic: str = INPUT_TOPIC, cluster: str = CLUSTER
+) -> KafkaPosition:
+    return KafkaPosition(cluster=cluster, topic=topic, partition=partition, offset=offset)
 
 
 def installed(store: QbsyncStore, *, connected: bool = True, tenant: str = TENANT) -> Installation:

@@ -8,6 +8,7 @@ from store import ConcurrentWriteError
 from store import installation as inst
 from tests.store.helpers import (
     ADMIN,
+    CLUSTER,
     INPUT_TOPIC,
     REALM,
     TENANT,
@@ -30,16 +31,29 @@ class TrackingCases:
         assert store.installation(TENANT).settings == CUSTOM
 
     def test_positions_are_tracked_per_topic_and_partition_from_offset_zero(self, store):
-        assert not store.already_processed(INPUT_TOPIC, 0, 0)
+        assert not store.already_processed(at(0, partition=0, topic=INPUT_TOPIC))
         assert store.record(position=at(0))
-        assert store.already_processed(INPUT_TOPIC, 0, 0)
-        assert not store.already_processed(INPUT_TOPIC, 1, 0)
-        assert not store.already_processed("qbsync.outcome", 0, 0)
+        assert store.already_processed(at(0, partition=0, topic=INPUT_TOPIC))
+        assert not store.already_processed(at(0, partition=1, topic=INPUT_TOPIC))
+        assert not store.already_processed(at(0, partition=0, topic="qbsync.outcome"))
         assert store.record(position=at(3, partition=1))
         assert store.record(position=at(2, topic="qbsync.outcome"))
-        assert store.processed_offset(INPUT_TOPIC, 1) == 3
-        assert store.processed_offset("qbsync.outcome", 0) == 2
-        assert store.processed_offset("qbsync.outcome", 7) is None
+        assert store.processed_offset(CLUSTER, INPUT_TOPIC, 1) == 3
+        assert store.processed_offset(CLUSTER, "qbsync.outcome", 0) == 2
+        assert store.processed_offset(CLUSTER, "qbsync.outcome", 7) is None
+
+    def test_the_same_offsets_in_a_new_log_are_new_inputs(self, store):
+        # An embedded in-memory broker restarts its log at offset 0 under a new cluster id.
+        assert store.record(position=at(5))
+        assert store.already_processed(at(5))
+        assert not store.already_processed(at(5, cluster="restarted-broker"))
+        assert store.record(position=at(0, cluster="restarted-broker"))
+        assert store.processed_offset("restarted-broker", INPUT_TOPIC, 0) == 0
+        assert store.processed_offset(CLUSTER, INPUT_TOPIC, 0) == 5
+
+    def test_a_position_without_a_cluster_id_is_refused(self, store):
+        with pytest.raises(ValueError, match="cluster id"):
+            store.record(position=at(1, cluster=""))
 
     def test_a_redelivery_that_races_past_the_check_is_refused_by_the_transaction(
         self, store, monkeypatch
@@ -63,8 +77,12 @@ class TrackingCases:
         other.record(inst.enable(installation, ADMIN))  # changes it after we loaded it
         with pytest.raises(ConcurrentWriteError):
             store.record(inst.save_settings(installation, ADMIN, CUSTOM), position=at(11))
-        assert not store.already_processed(INPUT_TOPIC, 0, 11)  # so a retry is not skipped
+        assert not store.already_processed(
+            at(11, partition=0, topic=INPUT_TOPIC)
+        )  # so a retry is not skipped
         assert store.record(
             inst.save_settings(store.installation(TENANT), ADMIN, CUSTOM), position=at(11)
         )
-        assert store.installation(TENANT).enabled and store.already_processed(INPUT_TOPIC, 0, 11)
+        assert store.installation(TENANT).enabled and store.already_processed(
+            at(11, partition=0, topic=INPUT_TOPIC)
+        )

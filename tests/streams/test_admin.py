@@ -77,3 +77,24 @@ async def test_broker_errors_are_raised(
     message = str(info.value)
     assert bad in message and "InvalidReplicationFactor" in message
     assert ok not in message and dup not in message
+
+
+async def test_the_cluster_id_names_the_broker_log(kafka_bootstrap: str) -> None:
+    from streams.admin import cluster_id_of
+
+    first = await cluster_id_of(kafka_bootstrap)
+    assert first and first == await cluster_id_of(kafka_bootstrap)
+
+
+def test_each_start_of_an_in_memory_broker_is_a_new_log_with_a_new_cluster_id() -> None:
+    import asyncio
+
+    from streams.admin import cluster_id_of
+    from streams.broker import EmbeddedBroker
+
+    ids = []
+    for _ in range(2):
+        with EmbeddedBroker() as broker:
+            ids.append(asyncio.run(cluster_id_of(broker.bootstrap)))
+            assert ids[-1] == broker.cluster_id
+    assert ids[0] != ids[1] and all(i.startswith("qbsync-mem-") for i in ids)
