@@ -19,11 +19,16 @@ app.add_typer(sandbox_app, name="sandbox")
 
 
 @app.command()
-def up() -> None:
-    """The main job: broker, topics and engine worker on embedded defaults, until stopped."""
+def up(
+    seed: Annotated[
+        int, typer.Option(help="Customers per QBO sandbox company and people in the CRM sandbox.")
+    ] = 200,
+) -> None:
+    """The main job: broker, topics, both sandboxes, a demo tenant connected to QBO, the HTTP API
+    with its bridges and the engine worker, until stopped."""
     from qbsync.up import run_up
 
-    raise typer.Exit(run_up(Settings()))
+    raise typer.Exit(run_up(Settings(), seed=seed))
 
 
 @app.command()

@@ -1,36 +1,64 @@
-"""`qbsync up`: the main job on embedded defaults — broker, topics, engine worker — until stopped.
+"""`qbsync up`: the whole local stack for one demo tenant, syncing until stopped.
 
-A supervisor, not a framework: each part is a child process that dies with this one, and the
-supervisor prints where each part listens. Later parts (store, sandboxes, bridges, HTTP API) join
-the same list.
+1. the Kafka-protocol broker (embedded tansu unless QBSYNC_KAFKA_BOOTSTRAP) and the topics;
+2. the QBO and Pipeline CRM sandboxes, seeded with matching data (up_sandboxes.py);
+3. the demo tenant connected to QBO through our own OAuth connect flow;
+4. the engine worker and `qbsync api` with every bridge on (up_api.py);
+5. the sandboxes' webhooks pointed at the api, so a change in either reaches Kafka;
+6. a table of where each part listens (up_table.py) and a `stack_up` log event.
+
+A supervisor, not a framework: each part is a child process that dies with this one
+(qbsync/processes.py). A signal stops everything (exit 0); a part that exits on its own is
+named with its log, the rest is stopped and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
-import socket
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from types import FrameType
 
+import httpx
 from rich.console import Console
-from rich.table import Table
 
 from qbsync.config import Settings
 from qbsync.logs import configure_logging, get_logger
-from qbsync.processes import spawn_child, stop_child
-from schemas.topics import TOPICS
+from qbsync.up_api import DemoKeys, qbo_app_env, settings_with, start_api
+from qbsync.up_children import (
+    EXIT_UNKNOWN,
+    Children,
+    Part,
+    StartFailed,
+    Stopped,
+    free_or_other,
+    how_it_ended,
+    log_tail,
+    watch,
+)
+from qbsync.up_sandboxes import (
+    connect_qbo,
+    register_crm_webhooks,
+    register_qbo_webhook,
+    start_sandboxes,
+)
+from qbsync.up_table import Stack, print_stack
 from streams.admin import ensure_topics
 from streams.app import sized_topics
-from streams.broker import EmbeddedBroker, find_free_port
+from streams.broker import BrokerError, EmbeddedBroker
 
 log = get_logger(__name__)
 
+DEMO_TENANT = "demo"
+DEMO_SEED = 200  # customers per QBO company and people in the CRM (`qbsync up --seed N`)
 
-def _wait_for_signal(stop: threading.Event) -> None:
+
+def _stop_on_signals(stop: threading.Event) -> None:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
@@ -38,57 +66,99 @@ def _wait_for_signal(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, on_signal)
 
 
-def _free_or_other(port: int) -> int:
-    """The configured port if nothing listens on it, else a free one (a second `up` must work)."""
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return find_free_port()
-    return port
-
-
-def run_up(settings: Settings) -> int:
+def run_up(settings: Settings, seed: int = DEMO_SEED) -> int:
     configure_logging(settings.log_level, settings.log_format)
-    console = Console(stderr=False)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
+    console = Console(width=None if sys.stdout.isatty() else 120)
     stop = threading.Event()
-    _wait_for_signal(stop)
+    _stop_on_signals(stop)
     with ExitStack() as cleanup:
-        bootstrap = settings.kafka_bootstrap
-        broker_desc = f"external Kafka at {bootstrap}"
-        broker_pid: int | None = None
-        if not bootstrap:
-            broker = EmbeddedBroker(
-                port=settings.embedded_broker_port,
-                log_path=settings.data_dir / "logs" / "broker.log",
-            )
-            bootstrap = broker.start()
-            cleanup.callback(broker.stop)
-            broker_pid = broker.pid
-            broker_desc = f"embedded tansu (pid {broker_pid}), memory storage"
-        asyncio.run(ensure_topics(bootstrap, sized_topics(settings)))
-
-        env = {**os.environ, "QBSYNC_KAFKA_BOOTSTRAP": bootstrap}
-        worker_log = settings.data_dir / "logs" / "worker.log"
-        web_port = _free_or_other(settings.worker_web_port)
-        worker = spawn_child(
-            [sys.executable, "-m", "qbsync", "worker", "--web-port", str(web_port)], env, worker_log
+        try:
+            stack = _start(settings, seed, cleanup, stop)
+        except Stopped:
+            console.print("stopping…")
+            return 0
+        except (StartFailed, BrokerError, httpx.HTTPError) as exc:
+            log.error("stack_start_failed", reason=str(exc))
+            return 1
+        log.info(
+            "stack_up",
+            tenant=stack.tenant,
+            bootstrap=stack.bootstrap,
+            broker_pid=_pid(stack, "broker"),
+            worker_pid=stack.worker.pid,
+            qbo_sandbox_pid=stack.qbo.part.pid,
+            qbo_sandbox_url=stack.qbo.url,
+            qbo_discovery_url=stack.qbo.discovery_url,
+            qbo_realm_id=stack.realm_id,
+            crm_sandbox_pid=stack.crm.part.pid,
+            crm_sandbox_url=stack.crm.url,
+            api_pid=stack.api.part.pid,
+            api_url=stack.api.url,
+            api_parts=stack.api.parts,
+            pids={p.name: p.pid for p in stack.parts if p.pid is not None},
+            logs=str(stack.log_dir),
         )
-        cleanup.callback(stop_child, worker)
-
-        table = Table(title="qbsync is up", show_lines=False)
-        table.add_column("part")
-        table.add_column("where")
-        table.add_row("Kafka bootstrap", f"{bootstrap}  ({broker_desc})")
-        table.add_row("engine worker", f"pid {worker.pid}, web port {web_port}, log {worker_log}")
-        table.add_row("topics", ", ".join(t.name for t in TOPICS))
-        console.print(table)
-        log.info("stack_up", bootstrap=bootstrap, broker_pid=broker_pid, worker_pid=worker.pid)
-        console.print("Publish CRM events to qbsync.crm.changes.v1 keyed by tenant. Ctrl-C stops.")
-
-        while not stop.wait(1.0):
-            if worker.poll() is not None:
-                log.error("worker_exited", code=worker.returncode, log=str(worker_log))
-                return 1
+        print_stack(console, stack)  # last, so the table is what a terminal shows
+        exited = watch(stack.parts, stop)
+        if exited is not None:
+            part, code = exited
+            log.error("part_exited", part=part.name, code=code, log=str(part.log))
+            console.print(
+                f"{part.name} {how_it_ended(code)}; its log, {part.log}, ends:", markup=False
+            )
+            console.print(log_tail(part.log), markup=False, highlight=False, soft_wrap=True)
+            console.print("stopping the rest…")
+            return 1
         console.print("stopping…")
+    console.print("stopped.")
     return 0
+
+
+def _exit_code_of(broker: EmbeddedBroker) -> Callable[[], int | None]:
+    """The broker's liveness as an exit code (its launcher does not show the real status)."""
+    return lambda: None if broker.running else EXIT_UNKNOWN
+
+
+def _pid(stack: Stack, name: str) -> int | None:
+    return next((p.pid for p in stack.parts if p.name == name), None)
+
+
+def _start(settings: Settings, seed: int, cleanup: ExitStack, stop: threading.Event) -> Stack:
+    data_dir = settings.data_dir.resolve()
+    log_dir = data_dir / "logs"
+    bootstrap, broker_desc, broker = settings.kafka_bootstrap, "", None
+    if bootstrap:
+        broker_desc = "external Kafka (QBSYNC_KAFKA_BOOTSTRAP)"
+    else:
+        broker = EmbeddedBroker(port=settings.embedded_broker_port, log_path=log_dir / "broker.log")
+        bootstrap = broker.start()
+        cleanup.callback(broker.stop)
+        broker_desc = f"embedded tansu, pid {broker.pid}, memory storage"
+    asyncio.run(ensure_topics(bootstrap, sized_topics(settings)))
+
+    env = {**os.environ, "QBSYNC_KAFKA_BOOTSTRAP": bootstrap, "QBSYNC_DATA_DIR": str(data_dir)}
+    children = Children(env, log_dir, cleanup, stop)
+    if broker is not None:
+        children.add(Part("broker", broker.pid, log_dir / "broker.log", _exit_code_of(broker)))
+    web_port = free_or_other(settings.worker_web_port)
+    worker = children.spawn("worker", ["worker", "--web-port", str(web_port)])
+
+    qbo, crm = start_sandboxes(children, seed)
+    api_port = free_or_other(settings.http_port)
+    connect_settings = settings_with(
+        {**qbo_app_env(qbo, api_port), "QBSYNC_DATA_DIR": str(data_dir)}
+    )
+    realm_id = connect_qbo(connect_settings, DEMO_TENANT)
+    keys = DemoKeys()
+    api = start_api(
+        children, api_port, tenant=DEMO_TENANT, qbo=qbo, realm_id=realm_id, crm=crm, keys=keys
+    )
+    register_qbo_webhook(qbo, api.qbo_webhook_url)
+    crm_hook = f"{api.crm_webhook_url(DEMO_TENANT)}?token={keys.crm_webhook_token}"
+    register_crm_webhooks(crm, crm_hook, children)
+    children.check(worker)
+    return Stack(
+        DEMO_TENANT, seed, bootstrap, broker_desc, qbo, realm_id, crm, api, keys, worker,
+        web_port, log_dir, children.parts,
+    )  # fmt: skip
