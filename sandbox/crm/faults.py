@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qbsync.logs import get_logger
 from sandbox.crm.errors import CrmJSONResponse
+from sandbox.holding import client_left_within
 from sandbox.qbo.faultinject import FaultKind, FaultPlan, make_router
 
 __all__ = ["CrmFaultInjectionMiddleware", "FaultPlan", "make_router"]
@@ -48,18 +49,6 @@ def fault_response(kind: FaultKind) -> Response:
     return HTMLResponse(_GATEWAY_TIMEOUT, status_code=504)
 
 
-async def _client_left_within(receive: Receive, seconds: float) -> bool:
-    async def disconnect() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    try:
-        await asyncio.wait_for(disconnect(), seconds)
-    except TimeoutError:
-        return False
-    return True
-
-
 class CrmFaultInjectionMiddleware:
     def __init__(self, app: ASGIApp, plan: FaultPlan) -> None:
         self.app = app
@@ -83,6 +72,6 @@ class CrmFaultInjectionMiddleware:
                     return None
 
                 await self.app(scope, receive, discard)
-            if await _client_left_within(receive, self.plan.timeout_s):
+            if await client_left_within(receive, self.plan.timeout_s):
                 return
         await fault_response(decision.kind)(scope, receive, send)

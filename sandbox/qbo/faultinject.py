@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qbsync.logs import get_logger
+from sandbox.holding import client_left_within
 from sandbox.qbo import faults
 from sandbox.qbo.clock import SandboxClock
 from sandbox.qbo.oauth import OAUTH_PATH_PREFIXES
@@ -149,20 +150,6 @@ _GATEWAY_TIMEOUT = (
 )
 
 
-async def _client_left_within(receive: Receive, seconds: float) -> bool:
-    """Hold the connection; True as soon as the client hangs up, False after `seconds`."""
-
-    async def disconnect() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    try:
-        await asyncio.wait_for(disconnect(), seconds)
-    except TimeoutError:
-        return False
-    return True
-
-
 class FaultInjectionMiddleware:
     def __init__(self, app: ASGIApp, plan: FaultPlan, clock: SandboxClock | None = None) -> None:
         self.app = app
@@ -197,7 +184,7 @@ class FaultInjectionMiddleware:
                 return None
 
             await self.app(scope, receive, discard)
-        if await _client_left_within(receive, self.plan.timeout_s):
+        if await client_left_within(receive, self.plan.timeout_s):
             return
         response: Response = HTMLResponse(_GATEWAY_TIMEOUT, status_code=504)
         await response(scope, receive, send)
