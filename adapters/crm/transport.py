@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from adapters.backoff import jittered_backoff_s
 from adapters.crm.errors import NO_ANSWER, NOT_SENT, Action, CrmError, rule_for
 from adapters.crm.faults import error_from_response, make_error, rate_status
 from adapters.crm.throttle import KeyLimiter
@@ -37,9 +38,7 @@ class RetryPolicy:
     timeout_s: float = 30.0
 
     def backoff_s(self, attempt: int, rng: random.Random) -> float:
-        """Exponential with 'equal jitter': never zero, and concurrent retries spread out."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0**attempt)
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+        return jittered_backoff_s(attempt, self.base_delay_s, self.max_delay_s, rng)
 
 
 @dataclass(frozen=True)
