@@ -105,6 +105,9 @@ class Endpoint:
         while True:
             await self._unpaused.wait()
             attempt += 1
+            # Cleared before the POST, not after its failure: a retry asked for while this
+            # attempt is in flight must still skip the wait that follows it.
+            self._retry_now.clear()
             status, error = await self._send(self.url, batch.body)
             ok = status is not None and 200 <= status < 300
             delay = None if ok else retry_delay_s(attempt, self._time_scale())
@@ -113,6 +116,5 @@ class Endpoint:
             if ok:
                 return
             log.info("qbo_sandbox.webhook_failed", url=self.url, attempt=attempt, error=error)
-            self._retry_now.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._retry_now.wait(), delay)

@@ -25,7 +25,7 @@ from sandbox.qbo.changes import EntityChange
 from sandbox.qbo.clock import SandboxClock
 from sandbox.qbo.config import QboSandboxConfig
 from sandbox.qbo.webhooks import WebhookNotifier
-from sandbox.qbo.webhooks_delivery import retry_delay_s
+from sandbox.qbo.webhooks_delivery import Batch, Endpoint, retry_delay_s
 from tests.support.servers import live_server
 from tests.support.webhook_receiver import Received, Receiver
 
@@ -355,3 +355,26 @@ async def test_flush_with_retry_skips_the_wait_of_a_held_batch(
     assert [a["status"] for a in notifier.deliveries()] == [500, 500, 200]
     assert view["counts"]["notified"] == 1
     assert (view["counts"]["delivered"], view["counts"]["failed"]) == (1, 2)
+
+
+async def test_a_retry_asked_for_while_an_attempt_is_in_flight_skips_the_wait_after_it() -> None:
+    """The flush above can arrive between the receiver answering 500 and the endpoint reading
+    that answer; the retry it asks for must not be forgotten when the failure is recorded."""
+    statuses = iter([500, 500, 200])  # the first retry is immediate anyway; the second waits 10 s
+    sent: list[float] = []
+    endpoint: Endpoint
+
+    async def send(url: str, body: bytes) -> tuple[int | None, str | None]:
+        sent.append(time.monotonic())
+        endpoint.retry_now()  # asked for while this POST is in flight
+        return next(statuses), None
+
+    unpaused = asyncio.Event()
+    unpaused.set()
+    endpoint = Endpoint("http://hook", send, lambda outcome: None, unpaused, lambda: 1.0)
+    endpoint.start()
+    try:
+        endpoint.enqueue(Batch("b1", b"{}", 1))
+        await eventually(lambda: len(sent) == 3, timeout=2)  # not the 10 s of the schedule
+    finally:
+        await endpoint.stop()
