@@ -5,7 +5,10 @@
   QBSYNC_CRM_TENANT;
 - the CRM poller (background) with QBSYNC_CRM_POLL_INTERVAL_S, a CRM key and QBSYNC_CRM_TENANT;
 - the QBO bridge (POST /v1/qbo/webhooks, CDC sweeps) with QBSYNC_QBO_WEBHOOK_VERIFIER_TOKEN and
-  the QBO app settings.
+  the QBO app settings;
+- the query API (GET /v1/tenants/{tenant}/links|customers|people|imports|health) and the
+  projection runner that feeds it (background), with QBSYNC_INGEST_KEYS (the same keys, for now),
+  projections in `<data_dir>/projections.db`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ from adapters.qbo_bridge.reader import GatewayEntityReader
 from adapters.qbo_bridge.service import create_bridge
 from adapters.secrets import TenantSecrets, parse_pairs
 from adapters.watermarks import SqliteKnownIds, SqliteWatermarks
+from projections.db import ProjectionDb
+from projections.http import query_router
+from projections.projector import Projector
+from projections.queries import ProjectionReader
+from projections.runner import ProjectionRunner
 from qbsync.config import Settings
 from qbsync.logs import get_logger, register_secret
 
@@ -50,6 +58,7 @@ class ApiParts:
         self.jobs: list[Job] = []
         self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.enabled: list[str] = []
+        self.status: dict[str, Callable[[], dict[str, object]]] = {}
 
 
 def build_api(settings: Settings, bootstrap: str) -> FastAPI:
@@ -63,6 +72,7 @@ def build_api(settings: Settings, bootstrap: str) -> FastAPI:
             CrmIngest(keys, publisher, SqliteIngestLedger(data / "ingest.db")).router
         )
         parts.enabled.append("crm-ingest")
+        _add_query_api(app, settings, bootstrap, keys, parts)
     crm_reader = _crm_reader(settings, parts)
     if settings.crm_webhook_tokens is not None and crm_reader is not None:
         tokens = TenantSecrets(parse_pairs(settings.crm_webhook_tokens.get_secret_value()))
@@ -91,7 +101,11 @@ def build_api(settings: Settings, bootstrap: str) -> FastAPI:
 
     @app.get("/healthz")
     async def health() -> dict[str, object]:
-        return {"status": "ok", "parts": parts.enabled}
+        return {
+            "status": "ok",
+            "parts": parts.enabled,
+            **{name: report() for name, report in parts.status.items()},
+        }
 
     return app
 
@@ -102,6 +116,38 @@ def _crm_reader(settings: Settings, parts: ApiParts) -> CrmReader | None:
     connector = CrmConnector(settings)
     parts.closers.append(connector.aclose)
     return GatewayCrmReader(connector.client())
+
+
+def projections_url(settings: Settings) -> str:
+    """Where `qbsync api` keeps its projections (QBSYNC_PROJECTIONS_URL, else the data dir)."""
+    return settings.projections_url or f"sqlite:///{settings.data_dir}/projections.db"
+
+
+def _add_query_api(
+    app: FastAPI, settings: Settings, bootstrap: str, keys: TenantSecrets, parts: ApiParts
+) -> None:
+    db = ProjectionDb.open(projections_url(settings))
+    runner = ProjectionRunner(
+        bootstrap,
+        Projector(db),
+        group_id=settings.projections_group,
+        session_timeout_ms=int(settings.broker_session_timeout_s * 1000),
+        heartbeat_interval_ms=int(settings.broker_heartbeat_s * 1000),
+    )
+    app.include_router(query_router(ProjectionReader(db), keys))
+    parts.jobs.append(runner.run_forever)
+
+    async def close_db() -> None:
+        db.close()
+
+    parts.closers.append(close_db)
+    parts.status["projections"] = lambda: {
+        "running": runner.running,
+        "batches": runner.stats.batches,
+        "last_batch_at": runner.stats.last_batch_at.isoformat()
+        if runner.stats.last_batch_at
+        else None,
+    }
 
 
 def _add_qbo_bridge(

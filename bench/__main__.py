@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import decider_vs_pipe, qbo_burst, seed_speed
+from bench import customer_sync, decider_vs_pipe, qbo_burst, seed_speed
 from bench.machine import describe
 from qbsync.logs import configure_logging
 from streams.broker import EmbeddedBroker
@@ -21,7 +21,11 @@ async def run(bootstrap: str, n: int) -> dict[str, object]:
     events = decider_vs_pipe.make_events(n)
     pipe_rate = await decider_vs_pipe.measure_pipe(bootstrap, events)
     engine = await decider_vs_pipe.measure_engine(bootstrap, decider_vs_pipe.make_events(n))
+    customers = int(os.environ.get("QBSYNC_BENCH_CUSTOMERS", "10000"))
+    updates = int(os.environ.get("QBSYNC_BENCH_UPDATES", "2000"))
+    sync = await customer_sync.measure(customers, updates, n)
     return {
+        "customer_sync": sync,
         "events": n,
         "raw_pipe_msgs_per_s": round(pipe_rate),
         "decider_events_per_s": round(engine["rate"]),

@@ -1,23 +1,63 @@
 """decide(state, event, settings, now): the functional core. No I/O, no clock, no environment.
 
 Every input is accounted for (SYNC-RULES 7): it yields an `InputApplied` with its commands, or an
-`InputIgnored` that says why. Decision ids derive from the input id, so a redelivered input yields
-the very same decision, which downstream consumers dedupe on.
+`InputIgnored` that says why, plus the link decisions that record what the engine now knows.
+Decision and command ids derive from the input id, so a redelivered input yields the very same
+decision and commands, which downstream consumers dedupe on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
+from engine.fields import derived_full_name
 from engine.ids import derived_id
+from engine.link_state import LinkState
+from engine.link_sync import Change, SyncPlan, field_changes, plan_both, plan_one_way
+from engine.permissions import DOCUMENT_REQUESTS, denial
+from engine.snapshots import with_values
 from engine.state import TenantState
-from schemas.crm import CrmPersonChanged
-from schemas.decisions import IgnoreReason, InputIgnored, InputIgnoredData
+from schemas.commands import (
+    FieldValues,
+    UpdateCrmPerson,
+    UpdateCrmPersonData,
+    UpdateQboCustomer,
+    UpdateQboCustomerData,
+)
+from schemas.common import parse_crm_timestamp
+from schemas.crm import CrmPersonChanged, CrmPersonDeleted
+from schemas.decisions import (
+    DenialCode,
+    IgnoreReason,
+    InputApplied,
+    InputAppliedData,
+    InputIgnored,
+    InputIgnoredData,
+    LinkEnded,
+    LinkEndedData,
+    LinkInactive,
+    LinkInactiveData,
+    LinkMoved,
+    LinkMovedData,
+    LinkObserved,
+    LinkObservedData,
+    LinkSynced,
+    LinkSyncedData,
+    RequestDenied,
+    RequestDeniedData,
+    Side,
+)
 from schemas.envelope import Envelope, type_of
+from schemas.outcomes import CommandFailed, CommandSucceeded
+from schemas.qbo import QboCustomerChanged, QboCustomerDeleted, QboCustomerMerged
+from schemas.requests import RequestData
 from schemas.settings import IntegrationSettings
 
 ENGINE_SOURCE = "/qbsync/engine"
+QBO_UPDATE = type_of(UpdateQboCustomer)
+CRM_UPDATE = type_of(UpdateCrmPerson)
 
 
 @dataclass(frozen=True)
@@ -26,41 +66,429 @@ class Decision:
     commands: tuple[Envelope, ...] = ()
 
 
-def _ignored(event: Envelope, reason: IgnoreReason, detail: str, now: datetime) -> Decision:
+@dataclass(frozen=True)
+class LinkKey:
+    """Which link an input is about: by CRM person or by QBO customer."""
+
+    person_id: int | None = None
+    customer_id: str | None = None
+
+
+def link_key(event: Envelope) -> LinkKey | None:
+    """What the shell must load for `decide` to see the link this input concerns."""
+    if isinstance(event, CrmPersonChanged):
+        return LinkKey(person_id=event.data.after.id)
+    if isinstance(event, CrmPersonDeleted):
+        return LinkKey(person_id=event.data.id)
+    if isinstance(event, QboCustomerChanged):
+        return LinkKey(customer_id=event.data.entity.Id)
+    if isinstance(event, QboCustomerDeleted):
+        return LinkKey(customer_id=event.data.id)
+    if isinstance(event, QboCustomerMerged):
+        return LinkKey(customer_id=event.data.merged_id)
+    if isinstance(event, CommandSucceeded):
+        result = event.data.result
+        if event.data.command_type == QBO_UPDATE and isinstance(result.get("customer"), dict):
+            return LinkKey(customer_id=str(result["customer"].get("Id")))
+        if event.data.command_type == CRM_UPDATE and isinstance(result.get("person"), dict):
+            return LinkKey(person_id=int(result["person"]["id"]))
+    return None
+
+
+# --- envelopes --------------------------------------------------------------------------------
+
+
+def decision_meta(
+    event: Envelope, action: str, now: datetime, subject: str | None = None
+) -> dict[str, Any]:
+    """Envelope fields of what the engine decides about `event`: a deterministic id, the cause."""
+    return {
+        "id": derived_id(event.id, action),
+        "source": ENGINE_SOURCE,
+        "subject": subject if subject is not None else event.subject,
+        "time": now,
+        "tenant": event.tenant,
+        "correlationid": event.correlationid or event.id,
+        "causationid": event.id,
+    }
+
+
+def _ignored(
+    event: Envelope,
+    reason: IgnoreReason,
+    detail: str,
+    now: datetime,
+    *events: Envelope,
+) -> Decision:
     ignored = InputIgnored(
-        id=derived_id(event.id, "decision"),
-        source=ENGINE_SOURCE,
-        subject=event.subject,
-        time=now,
-        tenant=event.tenant,
-        correlationid=event.correlationid or event.id,
-        causationid=event.id,
+        **decision_meta(event, "decision", now),
         data=InputIgnoredData(
             input_id=event.id, input_type=type_of(type(event)), reason=reason, detail=detail
         ),
     )
-    return Decision(events=(ignored,))
+    return Decision(events=(*events, ignored))
+
+
+def _applied(
+    event: Envelope, now: datetime, events: tuple[Envelope, ...], commands: tuple[Envelope, ...]
+) -> Decision:
+    applied = InputApplied(
+        **decision_meta(event, "decision", now),
+        data=InputAppliedData(
+            input_id=event.id,
+            input_type=type_of(type(event)),
+            command_ids=tuple(command.id for command in commands),
+        ),
+    )
+    return Decision(events=(*events, applied), commands=commands)
+
+
+def request_denied(
+    event: Envelope, code: DenialCode, reason: str, now: datetime, subject: str | None = None
+) -> RequestDenied:
+    """A request refused by a rule; `reason` says which, for the person who asked."""
+    data = event.data
+    assert isinstance(data, RequestData)
+    return RequestDenied(
+        **decision_meta(event, "decision", now, subject),
+        data=RequestDeniedData(
+            input_id=event.id,
+            input_type=type_of(type(event)),
+            code=code,
+            reason=reason,
+            actor_user_id=data.actor.user_id,
+        ),
+    )
+
+
+def _person_subject(link: LinkState) -> str:
+    return f"crm/person/{link.person_id}"
+
+
+def _observed(
+    event: Envelope,
+    link: LinkState,
+    change: Change,
+    version: str | None,
+    now: datetime,
+    plan: SyncPlan | None = None,
+    confirms: str | None = None,
+) -> LinkObserved:
+    return LinkObserved(
+        **decision_meta(event, "link-observed", now, _person_subject(link)),
+        data=LinkObservedData(
+            input_id=event.id,
+            person_id=link.person_id,
+            customer_id=link.customer_id,
+            side=change.side,
+            snapshot=dict(change.record),
+            version=version,
+            changed_at=change.changed_at,
+            confirms=confirms,
+            conflicts=tuple(plan.conflicts) if plan else (),
+        ),
+    )
+
+
+# --- one observed change of a linked record -----------------------------------------------
+
+
+def _crm_after(record: dict[str, Any], values: dict[str, str | None]) -> dict[str, Any]:
+    """The CRM person after a write: it derives `full_name` from the names it holds."""
+    after = with_values(record, values)
+    if ("first_name" in values or "last_name" in values) and "full_name" not in values:
+        after["full_name"] = derived_full_name(after.get("first_name"), after.get("last_name"))
+    return after
+
+
+def _synced(
+    event: Envelope,
+    link: LinkState,
+    change: Change,
+    plan: SyncPlan,
+    qbo_token: str,
+    now: datetime,
+    commands: dict[Side, Envelope],
+) -> tuple[Envelope, ...]:
+    crm_before = dict(change.record) if change.side == "crm" else link.crm
+    qbo_before = dict(change.record) if change.side == "qbo" else link.qbo
+    crm_after = _crm_after(crm_before, plan.to_crm)
+    qbo_after = with_values(qbo_before, plan.to_qbo)
+    times = (
+        {"crm_changed_at": change.changed_at}
+        if change.side == "crm"
+        else {"qbo_changed_at": change.changed_at}
+    )
+    decisions: list[Envelope] = []
+    writes: tuple[tuple[Side, FieldValues, dict[str, Any]], ...] = (
+        ("qbo", plan.to_qbo, qbo_before),
+        ("crm", plan.to_crm, crm_before),
+    )
+    for side, values, before in writes:
+        if not values:
+            continue
+        first = not decisions
+        decisions.append(
+            LinkSynced(
+                **decision_meta(event, f"link-synced-{side}", now, _person_subject(link)),
+                data=LinkSyncedData(
+                    input_id=event.id,
+                    person_id=link.person_id,
+                    customer_id=link.customer_id,
+                    written_side=side,
+                    command_id=commands[side].id,
+                    changes=field_changes(before, values, side),
+                    crm=crm_after,
+                    qbo=qbo_after,
+                    qbo_sync_token=qbo_token,
+                    agreed=plan.agreed if first else {},
+                    conflicts=tuple(plan.conflicts) if first else (),
+                    **times,
+                ),
+            )
+        )
+    return tuple(decisions)
+
+
+def _commands(
+    event: Envelope, link: LinkState, plan: SyncPlan, qbo_token: str, now: datetime
+) -> dict[Side, Envelope]:
+    commands: dict[Side, Envelope] = {}
+    if plan.to_qbo:
+        commands["qbo"] = UpdateQboCustomer(
+            **decision_meta(event, "update-qbo-customer", now, f"qbo/customer/{link.customer_id}"),
+            data=UpdateQboCustomerData(
+                realm_id=link.realm_id,
+                customer_id=link.customer_id,
+                sync_token=qbo_token,
+                fields=plan.to_qbo,
+                base=plan.qbo_base,
+                person_id=link.person_id,
+            ),
+        )
+    if plan.to_crm:
+        commands["crm"] = UpdateCrmPerson(
+            **decision_meta(event, "update-crm-person", now, _person_subject(link)),
+            data=UpdateCrmPersonData(person_id=link.person_id, fields=plan.to_crm),
+        )
+    return commands
+
+
+def _command_ids(event: Envelope) -> dict[Side, str]:
+    return {
+        "qbo": derived_id(event.id, "update-qbo-customer"),
+        "crm": derived_id(event.id, "update-crm-person"),
+    }
+
+
+def _sync_change(
+    state: TenantState,
+    event: Envelope,
+    link: LinkState,
+    change: Change,
+    version: str | None,
+    settings: IntegrationSettings,
+    now: datetime,
+) -> Decision:
+    qbo_token = version if change.side == "qbo" and version else link.qbo_sync_token
+    if not state.enabled:
+        # SYNC-RULES 2.6: while disabled, changes are recorded but no command is issued.
+        observed = _observed(event, link, change, version, now)
+        return _ignored(event, "disabled", "the integration is disabled", now, observed)
+    if link.status == "inactive":
+        observed = _observed(event, link, change, version, now)
+        detail = f"the link to QBO customer {link.customer_id} is inactive"
+        return _ignored(event, "not_linked", detail, now, observed)
+    planner = plan_both if settings.direction == "both" else plan_one_way
+    plan = planner(link, change, settings, _command_ids(event))
+    if not plan.writes:
+        observed = _observed(event, link, change, version, now, plan)
+        one_way_source = "qbo" if settings.direction == "qbo_to_crm" else "crm"
+        if settings.direction != "both" and change.side != one_way_source:
+            detail = f"sync direction is {settings.direction}"
+            return _ignored(event, "direction", detail, now, observed)
+        if link.last_written == change.side:
+            return _ignored(event, "echo", "the record holds what the engine wrote", now, observed)
+        return _ignored(event, "no_mapped_change", "no mapped field changed", now, observed)
+    commands = _commands(event, link, plan, qbo_token, now)
+    decisions = _synced(event, link, change, plan, qbo_token, now, commands)
+    return _applied(event, now, decisions, tuple(commands.values()))
+
+
+# --- inputs -----------------------------------------------------------------------------------
 
 
 def _crm_person_changed(
     state: TenantState, event: CrmPersonChanged, settings: IntegrationSettings, now: datetime
 ) -> Decision:
-    person_id = event.data.after.id
-    if not state.installed:
-        return _ignored(event, "not_installed", f"tenant {event.tenant} is not installed", now)
-    if not state.enabled:
-        # SYNC-RULES 2.6: while disabled, changes are recorded but no command is issued.
-        return _ignored(event, "disabled", "the integration is disabled", now)
-    if settings.direction == "qbo_to_crm":
-        return _ignored(event, "direction", "sync direction is qbo_to_crm", now)
-    # SYNC-RULES 5: a new CRM person does not create a QBO customer; only linked people sync.
-    return _ignored(event, "not_linked", f"CRM person {person_id} has no QBO customer link", now)
+    person = event.data.after
+    link = state.link
+    if link is None:
+        # SYNC-RULES 5: a new CRM person does not create a QBO customer; only linked people sync.
+        return _ignored(
+            event, "not_linked", f"CRM person {person.id} has no QBO customer link", now
+        )
+    if link.status == "ended":
+        return _ignored(event, "link_ended", f"the link of person {person.id} has ended", now)
+    changed_at = event.data.updated_at
+    if link.crm_changed_at is not None and changed_at < link.crm_changed_at:
+        detail = f"updated_at {changed_at.isoformat()} is older than the person the link holds"
+        return _ignored(event, "stale", detail, now)
+    change = Change("crm", person.model_dump(mode="json"), changed_at)
+    return _sync_change(state, event, link, change, changed_at.isoformat(), settings, now)
+
+
+def _qbo_customer_changed(
+    state: TenantState, event: QboCustomerChanged, settings: IntegrationSettings, now: datetime
+) -> Decision:
+    customer = event.data.entity
+    link = state.link
+    if link is None or link.status == "ended":
+        # A new QBO customer appears in the CRM only through an import (SYNC-RULES 5).
+        return _ignored(event, "not_linked", f"QBO customer {customer.Id} is not linked", now)
+    known = link.qbo_sync_token
+    if customer.SyncToken is not None and known.isdigit() and customer.SyncToken.isdigit():  # noqa: SIM102
+        if int(customer.SyncToken) < int(known):
+            detail = f"SyncToken {customer.SyncToken} is older than {known}"
+            return _ignored(event, "stale", detail, now)
+    changed_at = customer.MetaData.LastUpdatedTime if customer.MetaData else event.time
+    change = Change("qbo", customer.model_dump(mode="json"), changed_at)
+    version = customer.SyncToken
+    if not customer.Active and link.status == "active":
+        inactive = _inactive(event, link, "customer_inactive", now)
+        observed = _observed(event, link, change, version, now)
+        detail = f"QBO customer {customer.Id} was made inactive: the link is marked inactive"
+        return _ignored(event, "not_linked", detail, now, observed, inactive)
+    return _sync_change(state, event, link, change, version, settings, now)
+
+
+def _crm_person_deleted(state: TenantState, event: CrmPersonDeleted, now: datetime) -> Decision:
+    link = state.link
+    if link is None or link.status == "ended":
+        return _ignored(event, "not_linked", f"CRM person {event.data.id} is not linked", now)
+    ended = LinkEnded(
+        **decision_meta(event, "link-ended", now, _person_subject(link)),
+        data=LinkEndedData(
+            input_id=event.id,
+            person_id=link.person_id,
+            customer_id=link.customer_id,
+            reason="person_deleted",
+        ),
+    )
+    # SYNC-RULES 5 (decision): the link ends; the QBO customer is left alone.
+    return _applied(event, now, (ended,), ())
+
+
+def _qbo_customer_deleted(state: TenantState, event: QboCustomerDeleted, now: datetime) -> Decision:
+    link = state.link
+    if link is None or link.status != "active":
+        return _ignored(event, "not_linked", f"QBO customer {event.data.id} is not linked", now)
+    return _applied(event, now, (_inactive(event, link, "customer_deleted", now),), ())
+
+
+def _inactive(
+    event: Envelope,
+    link: LinkState,
+    reason: Literal["customer_inactive", "customer_deleted"],
+    now: datetime,
+) -> LinkInactive:
+    return LinkInactive(
+        **decision_meta(event, "link-inactive", now, _person_subject(link)),
+        data=LinkInactiveData(
+            input_id=event.id,
+            person_id=link.person_id,
+            customer_id=link.customer_id,
+            reason=reason,
+        ),
+    )
+
+
+def _qbo_customer_merged(state: TenantState, event: QboCustomerMerged, now: datetime) -> Decision:
+    link = state.link
+    if link is None or link.status == "ended":
+        detail = f"QBO customer {event.data.merged_id} is not linked"
+        return _ignored(event, "not_linked", detail, now)
+    surviving = event.data.surviving
+    moved = LinkMoved(
+        **decision_meta(event, "link-moved", now, _person_subject(link)),
+        data=LinkMovedData(
+            input_id=event.id,
+            person_id=link.person_id,
+            customer_id=link.customer_id,
+            to_customer_id=event.data.surviving_id,
+            qbo=surviving.model_dump(mode="json") if surviving else None,
+            qbo_sync_token=surviving.SyncToken if surviving else None,
+        ),
+    )
+    return _applied(event, now, (moved,), ())
+
+
+def _outcome(state: TenantState, event: Envelope, now: datetime) -> Decision:
+    """A write's outcome: the link learns the record the write left (and QBO's new SyncToken),
+    and the values it carried are no longer pending."""
+    link = state.link
+    if isinstance(event, CommandSucceeded) and link is not None and link.status != "ended":
+        result = event.data.result
+        confirms = event.data.command_id
+        if event.data.command_type == QBO_UPDATE:
+            customer = result["customer"]
+            meta = customer.get("MetaData") or {}
+            change = Change("qbo", customer, _time(meta.get("LastUpdatedTime")))
+            seen = _observed(event, link, change, customer.get("SyncToken"), now, None, confirms)
+            return _applied(event, now, (seen,), ())
+        if event.data.command_type == CRM_UPDATE:
+            person = result["person"]
+            change = Change("crm", person, _time(person.get("updated_at")))
+            seen = _observed(event, link, change, person.get("updated_at"), now, None, confirms)
+            return _applied(event, now, (seen,), ())
+    # Failures are recorded on their topic (sync health shows them); nothing to decide.
+    return _applied(event, now, (), ())
+
+
+def _time(value: object) -> datetime | None:
+    parsed = parse_crm_timestamp(value)
+    if isinstance(parsed, datetime):
+        return parsed
+    if isinstance(parsed, str):
+        try:
+            return datetime.fromisoformat(parsed)
+        except ValueError:
+            return None
+    return None
 
 
 def decide(
     state: TenantState, event: Envelope, settings: IntegrationSettings, now: datetime
 ) -> Decision:
+    if isinstance(event, CommandSucceeded | CommandFailed):
+        return _outcome(state, event, now)
+    if not state.installed:
+        return _ignored(event, "not_installed", f"tenant {event.tenant} is not installed", now)
     if isinstance(event, CrmPersonChanged):
         return _crm_person_changed(state, event, settings, now)
+    if isinstance(event, QboCustomerChanged):
+        return _qbo_customer_changed(state, event, settings, now)
+    if isinstance(event, CrmPersonDeleted):
+        return _crm_person_deleted(state, event, now)
+    if isinstance(event, QboCustomerDeleted):
+        return _qbo_customer_deleted(state, event, now)
+    if isinstance(event, QboCustomerMerged):
+        return _qbo_customer_merged(state, event, now)
+    if isinstance(event, DOCUMENT_REQUESTS):
+        return _document_request(state, event, settings, now)
     # Recorded on its topic, accounted for here; rules for it arrive with their feature.
+    return _ignored(event, "not_handled", f"no rule acts on {type_of(type(event))} yet", now)
+
+
+def _document_request(
+    state: TenantState, event: Envelope, settings: IntegrationSettings, now: datetime
+) -> Decision:
+    """SYNC-RULES 6: the permission check comes first, on every request; a denial is an event
+    with the reason and nothing reaches QBO."""
+    reason = denial(event, settings.permissions)
+    if reason is not None:
+        return Decision(events=(request_denied(event, "not_allowed", reason, now),))
+    if not state.enabled:
+        return _ignored(event, "disabled", "the integration is disabled", now)
+    # Creating, sending and converting documents arrive with issue 6.
     return _ignored(event, "not_handled", f"no rule acts on {type_of(type(event))} yet", now)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.link_state import LinkState
 from schemas.settings import IntegrationSettings
 
 
 @dataclass(frozen=True)
 class TenantState:
-    """An installation as the decider sees it.
-
-    Customer links join this state with the customer-sync work (issue 5); until then no CRM person
-    is linked, which is what the rules say for a tenant that has run no import.
-    """
+    """An installation as the decider sees it, with the one link the input concerns (if any)."""
 
     installed: bool = False
     enabled: bool = False
     settings: IntegrationSettings = field(default_factory=IntegrationSettings)
+    realm_id: str | None = None
+    link: LinkState | None = None

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.config import Settings, env_var_markdown
+from qbsync.import_cli import import_command
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
@@ -135,6 +136,18 @@ def sandbox_crm(
     # The constructor (not model_validate) so QBSYNC_CRM_SANDBOX_* variables still apply.
     config = CrmSandboxConfig(**{k: v for k, v in overrides.items() if v is not None})
     serve(host, port, config)
+
+
+app.command("import")(import_command)
+
+
+@app.command()
+def demo() -> None:
+    """The vendor's example end to end on a fresh local stack, printed as a report (exit 1 if a
+    check fails)."""
+    from qbsync.demo import run_demo
+
+    raise typer.Exit(run_demo(Settings()))
 
 
 @app.command()

@@ -28,8 +28,19 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".qbsync"), description="Local state: store, logs.")
     store_url: str = Field(
-        default="sqlite:///.qbsync/store.db",
-        description="Aggregate store: sqlite:///PATH (embedded) or postgresql://... (production).",
+        default="",
+        description="Aggregate store: sqlite:///PATH or postgresql://... (production). "
+        "Unset: sqlite:///<data_dir>/store.db.",
+    )
+    projections_url: str = Field(
+        default="",
+        description="Where `qbsync api` keeps its projections: sqlite:///PATH or postgresql://... "
+        "Unset: sqlite:///<data_dir>/projections.db.",
+    )
+    projections_group: str = Field(
+        default="qbsync-projections",
+        description="Consumer group of the projection runner: every `qbsync api` sharing one "
+        "projections database must share it; one with its own database needs its own group.",
     )
     app_id: str = Field(
         default="qbsync",
@@ -51,6 +62,15 @@ class Settings(BaseSettings):
     )
     decider_batch_wait_ms: int = Field(
         default=20, ge=1, description="How long the decider waits to fill a batch when idle."
+    )
+    executor_batch_max: int = Field(
+        default=100,
+        ge=1,
+        description="Most commands the executor takes per batch; different tenants' commands in "
+        "a batch run concurrently, each tenant's in order.",
+    )
+    executor_batch_wait_ms: int = Field(
+        default=20, ge=1, description="How long the executor waits to fill a batch when idle."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
@@ -126,6 +146,16 @@ class Settings(BaseSettings):
     crm_app_key: SecretStr | None = Field(
         default=None, description="Pipeline CRM app_key of the registered integration app."
     )
+    crm_api_keys: SecretStr | None = Field(
+        default=None,
+        description="Pipeline CRM api_key per tenant: tenant=key,... (the user the executor acts "
+        "as in each CRM account). QBSYNC_CRM_API_KEY serves QBSYNC_CRM_TENANT if it is not listed.",
+    )
+    crm_base_urls: str = Field(
+        default="",
+        description="Pipeline CRM API root per tenant: tenant=url,...; a tenant not listed uses "
+        "QBSYNC_CRM_BASE_URL.",
+    )
     crm_rate_per_second: int = Field(
         default=10, ge=1, description="Client-side cap on CRM requests per second per api_key."
     )
@@ -156,6 +186,11 @@ class Settings(BaseSettings):
         description="HTTP ingest keys per tenant: tenant=key,... (Bearer token of "
         "POST /v1/tenants/{tenant}/crm-events).",
     )
+
+    @property
+    def store_location(self) -> str:
+        """The store URL in effect (unset: a SQLite file in the data dir)."""
+        return self.store_url or f"sqlite:///{self.data_dir}/store.db"
 
 
 def env_var_table() -> list[tuple[str, str, str]]:

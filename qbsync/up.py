@@ -43,11 +43,13 @@ from qbsync.up_children import (
 )
 from qbsync.up_sandboxes import (
     connect_qbo,
+    crm_account_env,
     register_crm_webhooks,
     register_qbo_webhook,
     start_sandboxes,
 )
 from qbsync.up_table import Stack, print_stack
+from qbsync.up_tenant import DEMO_CRM_ACCOUNT, install_demo_tenant
 from streams.admin import ensure_topics
 from streams.app import sized_topics
 from streams.broker import BrokerError, EmbeddedBroker
@@ -67,6 +69,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def run_up(settings: Settings, seed: int = DEMO_SEED) -> int:
+    """Start everything, set the demo tenant up (install, enable, import), sync until stopped."""
     configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
     console = Console(width=None if sys.stdout.isatty() else 120)
@@ -74,7 +77,7 @@ def run_up(settings: Settings, seed: int = DEMO_SEED) -> int:
     _stop_on_signals(stop)
     with ExitStack() as cleanup:
         try:
-            stack = _start(settings, seed, cleanup, stop)
+            stack = start_stack(settings, seed, cleanup, stop)
         except Stopped:
             console.print("stopping…")
             return 0
@@ -98,6 +101,9 @@ def run_up(settings: Settings, seed: int = DEMO_SEED) -> int:
             api_parts=stack.api.parts,
             pids={p.name: p.pid for p in stack.parts if p.pid is not None},
             logs=str(stack.log_dir),
+        )
+        asyncio.run(
+            install_demo_tenant(stack.bootstrap, stack.tenant, stack.realm_id, DEMO_CRM_ACCOUNT)
         )
         print_stack(console, stack)  # last, so the table is what a terminal shows
         exited = watch(stack.parts, stop)
@@ -124,7 +130,7 @@ def _pid(stack: Stack, name: str) -> int | None:
     return next((p.pid for p in stack.parts if p.name == name), None)
 
 
-def _start(settings: Settings, seed: int, cleanup: ExitStack, stop: threading.Event) -> Stack:
+def start_stack(settings: Settings, seed: int, cleanup: ExitStack, stop: threading.Event) -> Stack:
     data_dir = settings.data_dir.resolve()
     log_dir = data_dir / "logs"
     bootstrap, broker_desc, broker = settings.kafka_bootstrap, "", None
@@ -135,14 +141,17 @@ def _start(settings: Settings, seed: int, cleanup: ExitStack, stop: threading.Ev
         bootstrap = broker.start()
         cleanup.callback(broker.stop)
         broker_desc = f"embedded tansu, pid {broker.pid}, memory storage"
+        if not settings.store_url:
+            # The embedded broker and the sandboxes start empty, so the default store does too:
+            # a store that remembers links the sandboxes no longer hold would be a lie.
+            for stale in data_dir.glob("store.db*"):
+                stale.unlink()
     asyncio.run(ensure_topics(bootstrap, sized_topics(settings)))
 
     env = {**os.environ, "QBSYNC_KAFKA_BOOTSTRAP": bootstrap, "QBSYNC_DATA_DIR": str(data_dir)}
     children = Children(env, log_dir, cleanup, stop)
     if broker is not None:
         children.add(Part("broker", broker.pid, log_dir / "broker.log", _exit_code_of(broker)))
-    web_port = free_or_other(settings.worker_web_port)
-    worker = children.spawn("worker", ["worker", "--web-port", str(web_port)])
 
     qbo, crm = start_sandboxes(children, seed)
     api_port = free_or_other(settings.http_port)
@@ -150,6 +159,11 @@ def _start(settings: Settings, seed: int, cleanup: ExitStack, stop: threading.Ev
         {**qbo_app_env(qbo, api_port), "QBSYNC_DATA_DIR": str(data_dir)}
     )
     realm_id = connect_qbo(connect_settings, DEMO_TENANT)
+    # The worker acts for the demo tenant: our QBO app (its tokens are in the vault) and the
+    # tenant's CRM account.
+    web_port = free_or_other(settings.worker_web_port)
+    worker_env = {**env, **qbo_app_env(qbo, api_port), **crm_account_env(DEMO_TENANT, crm)}
+    worker = children.spawn("worker", ["worker", "--web-port", str(web_port)], worker_env)
     keys = DemoKeys()
     api = start_api(
         children, api_port, tenant=DEMO_TENANT, qbo=qbo, realm_id=realm_id, crm=crm, keys=keys

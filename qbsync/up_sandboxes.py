@@ -98,6 +98,15 @@ async def _connect(settings: Settings, tenant: str) -> str:
         await connector.aclose()
 
 
+def crm_account_env(tenant: str, crm: CrmSandbox) -> dict[str, str]:
+    """What a worker needs to act in the tenant's CRM account: its URL and keys."""
+    return {
+        "QBSYNC_CRM_BASE_URLS": f"{tenant}={crm.api_url}",
+        "QBSYNC_CRM_API_KEYS": f"{tenant}={crm.config.admin_api_key}",
+        "QBSYNC_CRM_APP_KEY": crm.config.app_key,
+    }
+
+
 def register_qbo_webhook(qbo: QboSandbox, url: str) -> None:
     _ok(httpx.put(f"{qbo.url}/_sandbox/webhooks", json={"urls": [url]}), "QBO sandbox webhooks")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.commands import COMMANDS
+from schemas.commands import COMMANDS, JOBS
 from schemas.common import FieldError
 from schemas.crm import CRM_EVENTS
 from schemas.deadletter import DEAD_LETTERS
@@ -24,6 +24,7 @@ ALL_EVENT_CLASSES: tuple[type[Envelope], ...] = (
     *REQUEST_EVENTS,
     *DECISIONS,
     *COMMANDS,
+    *JOBS,
     *OUTCOMES,
     *DEAD_LETTERS,
 )

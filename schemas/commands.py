@@ -33,6 +33,12 @@ class UpdateQboCustomerData(QboCommandData):
     customer_id: str = Field(pattern=r"^\d+$")
     sync_token: str = Field(pattern=r"^\d+$", description="SyncToken the change was decided on")
     fields: FieldValues = Field(description="sparse update: only the mapped fields that changed")
+    base: FieldValues = Field(
+        default_factory=dict,
+        description="QBO's values of these fields when decided: on a stale SyncToken (5010) "
+        "only the fields still holding them are re-applied, so a concurrent QBO edit survives",
+    )
+    person_id: int | None = Field(default=None, description="the linked CRM person")
 
 
 class CreateQboDocumentData(QboCommandData):
@@ -68,6 +74,14 @@ class UpdateCrmPersonData(FrozenModel):
 
 class CreateCrmCompanyData(FrozenModel):
     name: str = Field(min_length=1)
+
+
+class RunImportData(FrozenModel):
+    """Run (or resume) the import an admin requested; the import run's id is `request_id`."""
+
+    request_id: str = Field(min_length=1)
+    dry_run: bool = False
+    requested_by: int
 
 
 class PostCrmNotificationData(FrozenModel):
@@ -121,6 +135,15 @@ class PostCrmNotification(Envelope):
     )
     data: PostCrmNotificationData
 
+
+class RunImport(Envelope):
+    """A long job, on the jobs topic so it never holds up ordinary commands."""
+
+    type: Literal["qbsync.command.import.run.v1"] = "qbsync.command.import.run.v1"
+    data: RunImportData
+
+
+JOBS: tuple[type[Envelope], ...] = (RunImport,)
 
 COMMANDS: tuple[type[Envelope], ...] = (
     CreateQboCustomer,

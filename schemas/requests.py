@@ -27,6 +27,12 @@ class InstallRequestedData(RequestData):
     realm_id: str | None = Field(default=None, pattern=r"^\d+$")
 
 
+class ConnectRequestedData(RequestData):
+    """Sent by the OAuth callback once the tokens for `realm_id` are stored (never the tokens)."""
+
+    realm_id: str = Field(pattern=r"^\d+$")
+
+
 class SettingsSaveRequestedData(RequestData):
     settings: IntegrationSettings
 
@@ -64,6 +70,21 @@ class EstimateConvertRequestedData(RequestData):
 class InstallRequested(Envelope):
     type: Literal["qbsync.request.install.v1"] = "qbsync.request.install.v1"
     data: InstallRequestedData
+
+
+class ConnectRequested(Envelope):
+    type: Literal["qbsync.request.connect.v1"] = "qbsync.request.connect.v1"
+    data: ConnectRequestedData
+
+
+class DisconnectRequested(Envelope):
+    type: Literal["qbsync.request.disconnect.v1"] = "qbsync.request.disconnect.v1"
+    data: RequestData
+
+
+class UninstallRequested(Envelope):
+    type: Literal["qbsync.request.uninstall.v1"] = "qbsync.request.uninstall.v1"
+    data: RequestData
 
 
 class SettingsSaveRequested(Envelope):
@@ -108,6 +129,9 @@ class EstimateConvertRequested(Envelope):
 
 REQUEST_EVENTS: tuple[type[Envelope], ...] = (
     InstallRequested,
+    ConnectRequested,
+    DisconnectRequested,
+    UninstallRequested,
     SettingsSaveRequested,
     EnableRequested,
     DisableRequested,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from schemas.commands import COMMANDS
+from schemas.commands import COMMANDS, JOBS
 from schemas.crm import CRM_EVENTS
 from schemas.deadletter import DEAD_LETTERS
 from schemas.decisions import DECISIONS
@@ -79,6 +79,11 @@ OUTCOMES_TOPIC = TopicSpec(
     description="What each command did (or why it failed for good); loops back to the decider.",
     value_types=OUTCOMES,
 )
+JOBS_TOPIC = TopicSpec(
+    name="qbsync.jobs.v1",
+    description="Long jobs (imports): one at a time per tenant, apart from ordinary commands.",
+    value_types=JOBS,
+)
 DEAD_LETTER = TopicSpec(
     name="qbsync.deadletter.v1",
     description="Messages that could not be taken: reason, field errors and the original bytes.",
@@ -92,6 +97,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     DECISIONS_TOPIC,
     COMMANDS_TOPIC,
     OUTCOMES_TOPIC,
+    JOBS_TOPIC,
     DEAD_LETTER,
 )
 

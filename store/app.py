@@ -29,6 +29,7 @@ from store.import_run import ImportRun, import_run_id, project_import_run
 from store.installation import Installation, installation_id, project_installation
 from store.mapper import PydanticMapper
 from store.model import Aggregate, DomainEvent
+from store.outbox import Outbox, outbox_id, project_outbox
 
 A = TypeVar("A", bound=Aggregate)
 Projector = Callable[[A | None, Iterable[DomainEvent]], A | None]
@@ -100,6 +101,10 @@ class QbsyncStore(Application[UUID]):
 
     def import_run(self, tenant: str, request_id: str) -> ImportRun | None:
         return self.load(import_run_id(tenant, request_id), project_import_run)
+
+    def outbox(self, tenant: str, key: str) -> Outbox | None:
+        """The outputs recorded for input (or command) `key`, if it was processed."""
+        return self.load(outbox_id(tenant, key), project_outbox)
 
     # --- tracking --------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from functools import singledispatch
 from uuid import UUID
 
 from schemas.common import TenantId
-from store.customer_link import CustomerLink, Linked, MovedToCustomer, Unlinked
+from schemas.decisions import LinkEnded, LinkMade, LinkMoved
+from store.customer_link import CustomerLink, LinkDecisionRecorded
 from store.model import (
     Aggregate,
     DomainEvent,
@@ -102,16 +103,20 @@ def claim_changes(
         return owners[link_id]
 
     for event in events:
-        if isinstance(event, Linked):
-            owners[event.originator_id] = (event.tenant, event.person_id)
-            apply(claim, event.tenant, event.customer_id, event.person_id)
-        elif isinstance(event, MovedToCustomer):
+        if not isinstance(event, LinkDecisionRecorded):
+            continue
+        decision = event.envelope()
+        if isinstance(decision, LinkMade):
+            tenant, person = decision.tenant, decision.data.person_id
+            owners[event.originator_id] = (tenant, person)
+            apply(claim, tenant, decision.data.customer_id, person)
+        elif isinstance(decision, LinkMoved):
             tenant, person = owner(event.originator_id)
-            apply(release, tenant, event.from_customer_id, person)
-            apply(claim, tenant, event.to_customer_id, person)
-        elif isinstance(event, Unlinked):
+            apply(release, tenant, decision.data.customer_id, person)
+            apply(claim, tenant, decision.data.to_customer_id, person)
+        elif isinstance(decision, LinkEnded):
             tenant, person = owner(event.originator_id)
-            apply(release, tenant, event.customer_id, person)
+            apply(release, tenant, decision.data.customer_id, person)
     return changes
 
 

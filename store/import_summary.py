@@ -1,67 +1,19 @@
-"""The summary an import ends with (SYNC-RULES 4.8, 4.9): every figure is required."""
+"""The import summary is a wire type (it travels in `ImportFinished`); defined in schemas."""
 
-from __future__ import annotations
+from schemas.imports import (
+    AmbiguousMatch,
+    ConflictKept,
+    ImportProblem,
+    ImportSummary,
+    SkippedCustomer,
+    WouldClear,
+)
 
-from typing import Annotated, Any, Literal
-
-from pydantic import Field
-
-from store.model import Immutable
-
-Count = Annotated[int, Field(ge=0)]
-
-
-class SkippedCustomer(Immutable):
-    customer_id: str
-    name: str | None
-    reason: Literal["no_email"] = "no_email"
-
-
-class AmbiguousMatch(Immutable):
-    """Several records share an email: `crm` = several people (the lowest person id was linked),
-    `qbo` = several customers (the lowest customer id was linked)."""
-
-    email: str
-    side: Literal["crm", "qbo"]
-    linked_id: str
-    other_ids: tuple[str, ...]
-
-
-class ConflictKept(Immutable):
-    """First import: both set and different; the CRM value was kept (SYNC-RULES 4.6)."""
-
-    person_id: int
-    customer_id: str
-    crm_field: str
-    qbo_field: str
-    crm_value: Any
-    qbo_value: Any
-
-
-class ImportProblem(Immutable):
-    record: str | None = Field(description="what failed, e.g. qbo/customer/42; None: the run")
-    reason: str
-
-
-class WouldClear(Immutable):
-    """Dry run only: a CRM field a later QBO update would clear (SYNC-RULES 4.9)."""
-
-    person_id: int
-    crm_field: str
-    value: Any
-
-
-class ImportSummary(Immutable):
-    customers_read: Count
-    linked_existing: Count
-    people_created: Count
-    companies_created: Count
-    skipped: tuple[SkippedCustomer, ...]
-    ambiguous: tuple[AmbiguousMatch, ...]
-    conflicts: tuple[ConflictKept, ...]
-    invoices_imported: Count
-    estimates_imported: Count
-    errors: tuple[ImportProblem, ...]
-    duration_s: float = Field(ge=0)
-    api_calls: Count
-    would_clear: tuple[WouldClear, ...] = ()
+__all__ = [
+    "AmbiguousMatch",
+    "ConflictKept",
+    "ImportProblem",
+    "ImportSummary",
+    "SkippedCustomer",
+    "WouldClear",
+]

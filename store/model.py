@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from copy import deepcopy
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias, TypeVar
 from uuid import UUID
@@ -120,18 +119,3 @@ def projector(mutate: Mutator[A]) -> Callable[[A | None, Iterable[DomainEvent]],
 
 def does_not_apply(event: DomainEvent, to: str) -> TypeError:
     return TypeError(f"{type(event).__name__} is not an event of {to}")
-
-
-def with_values(snapshot: JsonDict, values: JsonDict) -> JsonDict:
-    """The snapshot with each dotted path in `values` set (None clears it)."""
-    result = deepcopy(snapshot)
-    for path, value in values.items():
-        *parents, leaf = path.split(".")
-        node = result
-        for name in parents:
-            child = node.get(name)
-            if not isinstance(child, dict):
-                child = node[name] = {}
-            node = child
-        node[leaf] = value
-    return result

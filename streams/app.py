@@ -8,15 +8,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import mode
 
+from adapters.executor import CommandRunner
+from adapters.executor.wiring import crm_gateways_from_settings, qbo_gateways_from_connector
+from adapters.qbo.connector import QboConnector
+from adapters.qbo.oauth import NotConnectedError
+from adapters.qbo.ports import QboGateway
 from engine.deadletter import RawMessage
-from engine.state import TenantState
 from qbsync.config import Settings
 from qbsync.logs import get_logger
 from schemas.catalog import encode
 from schemas.envelope import Envelope
-from schemas.topics import CRM_CHANGES, QBO_CHANGES, REQUESTS, TOPICS, TopicSpec
+from schemas.topics import CRM_CHANGES, OUTCOMES_TOPIC, QBO_CHANGES, REQUESTS, TOPICS, TopicSpec
+from store import QbsyncStore, open_store
 from streams.decider import DeciderStep
+from streams.executor import add_executor_agent
+from streams.importer import ImportJob, add_importer_agent
+from streams.importing.ports import ImportGateways
 from streams.ports import Publisher
 
 log = get_logger(__name__)
@@ -41,6 +50,8 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         processing_guarantee="at_least_once",
         broker_session_timeout=settings.broker_session_timeout_s,
         broker_heartbeat_interval=settings.broker_heartbeat_s,
+        # An import is one long job (streams/importer.py): do not let the group evict its worker.
+        broker_max_poll_interval=3600.0,
         producer_acks=-1,
         # Outputs are flushed once per batch, so let the producer fill real batches.
         producer_linger=0.005,
@@ -117,18 +128,19 @@ def _raw(message: Any) -> RawMessage:
 class Engine:
     app: faust.App
     decider: DeciderStep
+    store: QbsyncStore
 
 
-async def _no_installation(tenant: str) -> TenantState:
-    # Installations become event-sourced aggregates with customer sync (issue 5).
-    return TenantState()
+def build_engine(settings: Settings, bootstrap: str, cluster_id: str) -> Engine:
+    """The worker: decider, executor and importer agents over one store.
 
-
-def build_engine(settings: Settings, bootstrap: str) -> Engine:
+    Each agent has its own publisher: a flush must wait for that agent's own outputs only.
+    """
     app = create_app(settings, bootstrap)
+    store = open_store(settings.store_location)
     publisher = FaustPublisher(app)
-    decider = DeciderStep(publisher, _no_installation, _utc_now)
-    inputs = raw_topic(app, CRM_CHANGES.name, QBO_CHANGES.name, REQUESTS.name)
+    decider = DeciderStep(publisher, store, _utc_now, cluster_id)
+    inputs = raw_topic(app, CRM_CHANGES.name, QBO_CHANGES.name, REQUESTS.name, OUTCOMES_TOPIC.name)
 
     @app.agent(inputs, name="qbsync.decider")
     async def decide_inputs(stream: Any) -> None:
@@ -140,4 +152,36 @@ def build_engine(settings: Settings, bootstrap: str) -> Engine:
             batch = [_raw(event.message) for event in events]
             await handle_batch(decider, publisher, batch)
 
-    return Engine(app=app, decider=decider)
+    runner, gateways = _command_runner(settings, app)
+    add_executor_agent(app, settings, FaustPublisher(app), store, runner, cluster_id)
+    jobs_publisher = FaustPublisher(app)
+    job = ImportJob(store, jobs_publisher, runner, gateways)
+    add_importer_agent(app, settings, jobs_publisher, store, job, cluster_id)
+    return Engine(app=app, decider=decider, store=store)
+
+
+def _command_runner(settings: Settings, app: faust.App) -> tuple[CommandRunner, ImportGateways]:
+    """The executor's gateways: QBO through one connector (one limiter per realm), the CRM per
+    tenant. Without a QBO app configured, QBO commands fail clearly (not connected)."""
+    crm_for, close_crm = crm_gateways_from_settings(settings)
+    closers = [close_crm]
+    if settings.qbo_client_id and settings.qbo_client_secret is not None:
+        connector = QboConnector(settings)
+        qbo_for = qbo_gateways_from_connector(connector)
+        closers.append(connector.aclose)
+    else:
+        qbo_for = _no_qbo_app
+
+    @app.service
+    class ClosesGateways(mode.Service):
+        async def on_stop(self) -> None:
+            for close in closers:
+                await close()
+
+    return CommandRunner(qbo_for, crm_for, _utc_now), ImportGateways(qbo=qbo_for, crm=crm_for)
+
+
+def _no_qbo_app(tenant: str, realm_id: str, /) -> QboGateway:
+    raise NotConnectedError(
+        f"tenant {tenant}: no QuickBooks app configured (QBSYNC_QBO_CLIENT_ID/_SECRET)"
+    )

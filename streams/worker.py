@@ -8,7 +8,7 @@ import faust
 
 from qbsync.config import Settings
 from qbsync.logs import configure_logging, get_logger
-from streams.admin import ensure_topics
+from streams.admin import cluster_id_of, ensure_topics
 from streams.app import build_engine, sized_topics
 from streams.codecs import register as register_codecs
 
@@ -20,7 +20,8 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
     register_codecs()
     created = asyncio.run(ensure_topics(bootstrap, sized_topics(settings)))
     log.info("topics_ready", bootstrap=bootstrap, created=created)
-    engine = build_engine(settings, bootstrap)
+    cluster_id = asyncio.run(cluster_id_of(bootstrap))
+    engine = build_engine(settings, bootstrap, cluster_id)
     worker = faust.Worker(
         engine.app,
         loglevel=settings.log_level,

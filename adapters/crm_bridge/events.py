@@ -1,12 +1,16 @@
 """CRM records → CRM change events.
 
-The event id names the record *version* (tenant, model, id, the CRM's updated_at), so the webhook
-bridge and the poller, seeing the same version, produce the very same event: same id, subject and
-`after`. Consumers dedupe on the id.
+The event id names the record *version*: tenant, model, id, the CRM's updated_at and a digest of
+the record's content. The webhook bridge and the poller, seeing the same version, produce the
+very same event (same id, subject and `after`), and consumers dedupe on the id. The digest is
+there because `updated_at` has one-second resolution: two edits within one second are two
+versions, and the second must not be dropped as a duplicate of the first.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -48,6 +52,12 @@ def source(tenant: str) -> str:
     return f"/pipelinecrm/tenants/{tenant}"
 
 
+def _digest(record: Any) -> str:
+    """12 hex chars of SHA-256 over the record's canonical JSON (key order does not matter)."""
+    canonical = json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
 def changed_event(tenant: str, model: CrmModel, record: dict[str, Any]) -> Envelope:
     event_cls, data_cls, record_cls = _CHANGED[model]
     after = record_cls.model_validate(record)
@@ -55,7 +65,7 @@ def changed_event(tenant: str, model: CrmModel, record: dict[str, Any]) -> Envel
         raise ValueError(f"CRM {model} {after.id} has no updated_at")
     op = "created" if after.created_at == after.updated_at else "updated"
     event: Envelope = event_cls(
-        id=f"crm:{tenant}:{model}:{after.id}:{after.updated_at.isoformat()}",
+        id=f"crm:{tenant}:{model}:{after.id}:{after.updated_at.isoformat()}:{_digest(after)}",
         source=source(tenant),
         subject=f"crm/{model}/{after.id}",
         time=after.updated_at,

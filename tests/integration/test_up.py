@@ -186,7 +186,7 @@ async def test_up_brings_the_whole_stack_up_syncs_both_sandboxes_and_stops_clean
         decided = await collect(
             bootstrap,
             ["qbsync.decisions.v1"],
-            lambda rs: any(r["data"]["input_id"] == event_id for (_t, _k, r) in rs),
+            lambda rs: any(r["data"].get("input_id") == event_id for (_t, _k, r) in rs),
             timeout=30,
         )
         assert decided

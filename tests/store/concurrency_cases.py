@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError
 from store import ConcurrentWriteError, open_store
 from store import import_run as runs
 from store import installation as inst
-from store import link_commands as links
+from store.customer_link import record_link_decision
 from tests.store.helpers import (
     ADMIN,
     CLUSTER,
@@ -23,6 +23,7 @@ from tests.store.helpers import (
     linked,
 )
 from tests.store.installation_cases import CUSTOM
+from tests.unit.engine.link_decisions import inactive, observed
 
 
 class ConcurrencyCases:
@@ -30,13 +31,13 @@ class ConcurrencyCases:
         other = open_()
         link = linked(store)
         mine, theirs = store.link(TENANT, 101), other.link(TENANT, 101)
-        other.record(links.mark_inactive(theirs))
+        other.record(record_link_decision(theirs, inactive()))
         with pytest.raises(ConcurrentWriteError, match=str(link.id)) as raised:
-            store.record(links.sync_from_crm(mine, qbo_values={"Notes": "x"}, qbo_sync_token="1"))
+            store.record(record_link_decision(mine, observed("qbo", {"Id": "58"}, version="1")))
         assert isinstance(raised.value, IntegrityError)  # the library's error, made specific
         assert raised.value.aggregate_ids == [link.id]
         assert store.link(TENANT, 101).status == "inactive"
-        assert store.link(TENANT, 101).written_to_qbo is None
+        assert store.link(TENANT, 101).state.qbo_sync_token == "0"
 
     def test_concurrent_threads_lose_no_update_when_they_retry(self, store, open_):
         installation = installed(store)
@@ -70,7 +71,9 @@ class ConcurrencyCases:
         installation = installed(store)
         store.record(inst.save_settings(installation, ADMIN, CUSTOM), position=at(41))
         link = linked(store)
-        store.record(links.complete_first_import(link, {"phone": "555-1234"}), position=at(42))
+        store.record(
+            record_link_decision(link, observed("crm", {"id": 101, "phone": "1"})), position=at(42)
+        )
         start = datetime(2026, 11, 25, tzinfo=UTC)
         run = runs.start_import(
             store.installation(TENANT), ADMIN, request_id="r", dry_run=True, started_at=start

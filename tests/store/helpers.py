@@ -7,9 +7,9 @@ from typing import Any
 from schemas.requests import Actor
 from store import KafkaPosition, QbsyncStore
 from store import installation as inst
-from store import link_commands as links
-from store.customer_link import CustomerLink
+from store.customer_link import CustomerLink, record_link_decision
 from store.installation import Installation
+from tests.unit.engine.link_decisions import made
 
 TENANT = "acme-co"
 ADMIN = Actor(user_id=7, is_admin=True)
@@ -47,18 +47,15 @@ def qbo_customer(customer_id: str, sync_token: str = "0", **fields: Any) -> dict
 def linked(
     store: QbsyncStore, person_id: int = 101, customer_id: str = "58", tenant: str = TENANT
 ) -> CustomerLink:
-    store.record(
-        links.link(
-            tenant=tenant,
-            person_id=person_id,
-            customer_id=customer_id,
-            realm_id=REALM,
-            via="import",
-            crm=crm_person(person_id, phone="555-1234"),
-            qbo=qbo_customer(customer_id),
-            qbo_sync_token="0",
-        )
+    decision = made(
+        tenant=tenant,
+        person_id=person_id,
+        customer_id=customer_id,
+        realm_id=REALM,
+        crm=crm_person(person_id, phone="555-1234"),
+        qbo=qbo_customer(customer_id),
     )
+    store.record(record_link_decision(store.link(tenant, person_id), decision))
     link = store.link(tenant, person_id)
     assert link is not None
     return link

@@ -1,133 +1,123 @@
-"""Contract cases: customer links (SYNC-RULES 1, 4.6, 5) and the index by customer."""
+"""Contract cases: customer links (SYNC-RULES 1, 4.6, 5) and the index by customer.
+
+A link's events are the engine's link decisions; the store folds them with engine.link_state.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from schemas.settings import FieldPair
+from schemas.decisions import AgreedValue, ConflictNote
 from store import ConcurrentWriteError, CustomerAlreadyLinked, InvalidTransition
-from store import link_commands as links
-from store.customer_link import FieldConflict, Written, mutate_link
-from store.link_commands import LinkEnded
+from store.customer_link import LinkEnded, mutate_link, record_link_decision
 from tests.store.helpers import REALM, TENANT, at, crm_person, linked, qbo_customer
+from tests.unit.engine.link_decisions import ended, inactive, moved, observed, synced
 
-PHONE = FieldPair(crm="phone", qbo="PrimaryPhone.FreeFormNumber")
+CONFLICT = ConflictNote(
+    rule="concurrent_change",
+    crm_field="phone",
+    qbo_field="PrimaryPhone.FreeFormNumber",
+    crm_value="555-1234",
+    qbo_value="555-9999",
+    kept="qbo",
+)
 
 
-def _conflict(kept: str = "crm") -> FieldConflict:
-    return FieldConflict(
-        pair=PHONE,
-        crm_value="555-1234",
-        qbo_value="555-9999",
-        kept=kept,
-        crm_changed_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
-        qbo_changed_at=datetime(2026, 11, 20, 11, tzinfo=UTC),
-    )
+def _record(store, decision, tenant=TENANT, person_id=101, **kwargs):
+    return store.record(record_link_decision(store.link(tenant, person_id), decision), **kwargs)
 
 
 class LinkCases:
     def test_a_link_is_found_by_person_and_by_customer(self, store):
         link = linked(store, person_id=101, customer_id="58")
-        assert (link.customer_id, link.realm_id, link.via, link.status) == (
+        state = link.state
+        assert (state.customer_id, state.realm_id, state.via, state.status) == (
             "58",
             REALM,
             "import",
             "active",
         )
-        assert link.crm == crm_person(101, phone="555-1234")
-        assert (link.qbo, link.qbo_sync_token) == (qbo_customer("58"), "0")
+        assert state.crm == crm_person(101, phone="555-1234")
+        assert (state.qbo, state.qbo_sync_token) == (qbo_customer("58"), "0")
+        assert state.first_import_done
         assert store.link_for_customer(TENANT, "58") == link
         assert store.link_for_customer("other-tenant", "58") is None
         assert store.link(TENANT, 102) is None
 
-    def test_first_import_merges_records_conflicts_and_happens_once(self, store):
-        link = linked(store)
-        merged = {"phone": "555-1234", "last_name": "Smith", "work_city": "Springfield"}
-        store.record(links.complete_first_import(link, merged, (_conflict(),)))
-        link = store.link(TENANT, 101)
-        assert link.first_import_done and link.conflicts == (_conflict(),)
-        assert link.crm["work_city"] == "Springfield"
-        assert link.written_to_crm == Written(values=merged)
-        with pytest.raises(InvalidTransition, match="first import already"):
-            links.complete_first_import(link, merged)
-
-    def test_a_qbo_change_overwrites_and_clears_crm_fields_and_is_remembered(self, store):
-        link = linked(store)
-        renamed = qbo_customer("58", "3", GivenName="Jane")
-        store.record(
-            links.sync_from_qbo(
-                link,
-                crm_values={"first_name": "Jane", "custom_fields.custom_label_12": "x"},
-                cleared=("phone",),
-                qbo_sync_token="3",
-                qbo=renamed,
-                crm_version="2026/11/25 10:00:00 +0000",
-            )
+    def test_a_sync_replaces_both_snapshots_and_merges_agreed_values_and_conflicts(self, store):
+        linked(store)
+        crm = crm_person(101, first_name="Jane", phone=None)
+        qbo = qbo_customer("58", "3", GivenName="Jane")
+        agreed = {"first_name": AgreedValue(value="Jane", side="qbo", pending="cmd-1")}
+        _record(
+            store,
+            synced("crm", crm=crm, qbo=qbo, sync_token="3", agreed=agreed, conflicts=(CONFLICT,)),
         )
-        link = store.link(TENANT, 101)
-        assert (link.crm["first_name"], link.crm["phone"]) == ("Jane", None)
-        assert link.crm["custom_fields"] == {"custom_label_12": "x"}
-        assert (link.qbo, link.qbo_sync_token) == (renamed, "3")
-        assert link.written_to_crm.values == {
-            "first_name": "Jane",
-            "custom_fields.custom_label_12": "x",
-            "phone": None,
-        }
-        assert link.written_to_crm.version == "2026/11/25 10:00:00 +0000"
+        state = store.link(TENANT, 101).state
+        assert (state.crm, state.qbo, state.qbo_sync_token) == (crm, qbo, "3")
+        assert state.agreed == agreed
+        assert (state.conflicts, state.last_written) == ((CONFLICT,), "crm")
 
-    def test_a_crm_change_written_to_qbo_remembers_the_new_sync_token(self, store):
-        link = linked(store)
-        written = {"PrimaryPhone.FreeFormNumber": "555-0000", "BillAddr.City": "Shelbyville"}
-        store.record(links.sync_from_crm(link, qbo_values=written, qbo_sync_token="1"))
-        link = store.link(TENANT, 101)
-        assert link.written_to_qbo == Written(values=written, version="1")
-        assert link.qbo["PrimaryPhone"] == {"FreeFormNumber": "555-0000"}
-        assert (link.qbo["BillAddr"], link.qbo_sync_token) == ({"City": "Shelbyville"}, "1")
-
-    def test_a_conflict_is_recorded_with_both_values_and_the_kept_side(self, store):
-        link = linked(store)
-        store.record(links.record_conflict(link, _conflict(kept="qbo")))
-        assert store.link(TENANT, 101).conflicts == (_conflict(kept="qbo"),)
+    def test_an_outcome_observed_confirms_the_pending_write_and_keeps_the_newest_token(self, store):
+        linked(store)
+        agreed = {"phone": AgreedValue(value="555-0000", side="crm", pending="cmd-9")}
+        _record(
+            store,
+            synced(
+                "qbo",
+                crm=crm_person(101),
+                qbo=qbo_customer("58"),
+                sync_token="0",
+                agreed=agreed,
+                command_id="cmd-9",
+            ),
+        )
+        _record(store, observed("qbo", qbo_customer("58", "1"), version="1", confirms="cmd-9"))
+        state = store.link(TENANT, 101).state
+        assert state.agreed["phone"].pending is None
+        assert (state.qbo_sync_token, state.qbo["SyncToken"]) == ("1", "1")
 
     def test_an_inactive_qbo_customer_marks_the_link_inactive(self, store):
-        link = linked(store)
-        store.record(links.mark_inactive(link))
+        linked(store)
+        _record(store, inactive())
         link = store.link(TENANT, 101)
         assert link.status == "inactive"
-        assert links.mark_inactive(link) is None
         assert store.link_for_customer(TENANT, "58") == link
 
     def test_a_qbo_merge_moves_the_link_to_the_surviving_customer(self, store):
-        link = linked(store, customer_id="58")
-        store.record(links.mark_inactive(link))
+        linked(store, customer_id="58")
         survivor = qbo_customer("60", "4")
-        store.record(
-            links.move_to_customer(store.link(TENANT, 101), "60", qbo=survivor, qbo_sync_token="4")
-        )
+        _record(store, moved("60", qbo=survivor, sync_token="4"))
         link = store.link(TENANT, 101)
-        assert (link.customer_id, link.status, link.former_customer_ids) == (
+        assert (link.customer_id, link.status, link.state.former_customer_ids) == (
             "60",
             "active",
             ("58",),
         )
-        assert (link.qbo, link.qbo_sync_token) == (survivor, "4")
+        assert (link.state.qbo, link.state.qbo_sync_token) == (survivor, "4")
         assert store.link_for_customer(TENANT, "60") == link
         assert store.link_for_customer(TENANT, "58") is None
-        assert links.move_to_customer(link, "60") is None
 
     def test_a_deleted_person_ends_the_link_and_releases_the_customer(self, store):
-        link = linked(store)
-        store.record(links.unlink(link, "person_deleted"))
-        ended = store.link(TENANT, 101)
-        assert ended.status == "ended"
+        linked(store)
+        _record(store, ended())
+        assert store.link(TENANT, 101).status == "ended"
         assert store.link_for_customer(TENANT, "58") is None
-        assert links.unlink(ended, "person_deleted") is None
         with pytest.raises(LinkEnded, match="person 101 has ended"):
-            links.sync_from_crm(ended, qbo_values={}, qbo_sync_token="1")
+            record_link_decision(store.link(TENANT, 101), inactive())
         linked(store, person_id=202, customer_id="58")  # the customer is free again
         assert store.link_for_customer(TENANT, "58").person_id == 202
+
+    def test_an_ended_link_may_be_made_again(self, store):
+        linked(store)
+        _record(store, ended())
+        relinked = linked(store, person_id=101, customer_id="59")
+        assert (relinked.status, relinked.customer_id, relinked.version) == ("active", "59", 3)
+        assert store.link_for_customer(TENANT, "59") == relinked
+
+    def test_a_decision_for_a_person_not_linked_is_refused(self, store):
+        with pytest.raises(InvalidTransition, match="not linked"):
+            record_link_decision(None, inactive())
 
     def test_a_customer_linked_to_one_person_cannot_be_linked_to_another(self, store):
         linked(store, person_id=101, customer_id="58")
@@ -142,9 +132,9 @@ class LinkCases:
         assert store.link_for_customer("beta-co", "58").tenant == "beta-co"
         assert store.link_for_customer(TENANT, "58").tenant == TENANT
 
-    def test_linking_a_person_twice_is_a_write_conflict(self, store):
+    def test_linking_a_live_link_again_is_refused(self, store):
         linked(store, person_id=101, customer_id="58")
-        with pytest.raises(ConcurrentWriteError):
+        with pytest.raises(InvalidTransition, match="linked already"):
             linked(store, person_id=101, customer_id="59")
         assert store.link(TENANT, 101).customer_id == "58"
         assert store.link_for_customer(TENANT, "59") is None
@@ -153,14 +143,19 @@ class LinkCases:
         self, store
     ):
         link = linked(store)
-        synced = links.sync_from_qbo(link, crm_values={"phone": "555-9999"}, qbo_sync_token="1")
-        conflict = links.record_conflict(mutate_link(synced, link), _conflict(kept="qbo"))
-        assert store.record(synced, conflict, position=at(3))
+        first = record_link_decision(link, observed("crm", crm_person(101, phone="1")))
+        second = record_link_decision(mutate_link(first, link), inactive())
+        assert store.record(first, second, position=at(3))
         link = store.link(TENANT, 101)
-        assert (link.version, link.crm["phone"], link.conflicts) == (
-            3,
-            "555-9999",
-            (_conflict("qbo"),),
-        )
+        assert (link.version, link.state.crm["phone"], link.status) == (3, "1", "inactive")
         with pytest.raises(ValueError, match="two events claim version 4"):
-            store.record(links.mark_inactive(link), links.unlink(link, "person_deleted"))
+            store.record(
+                record_link_decision(link, inactive()), record_link_decision(link, ended())
+            )
+
+    def test_two_writers_of_one_link_conflict(self, store):
+        link = linked(store)
+        stale = record_link_decision(link, inactive())
+        _record(store, observed("crm", crm_person(101, phone="2")))
+        with pytest.raises(ConcurrentWriteError):
+            store.record(stale)

@@ -11,7 +11,7 @@ from store.backends import store_environment
 
 def test_a_relative_sqlite_url_is_resolved_and_its_directories_created(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with open_store(Settings().store_url) as store:  # the default: sqlite:///.qbsync/store.db
+    with open_store(Settings().store_location) as store:  # default: sqlite:///.qbsync/store.db
         assert store.installation("acme-co") is None
     assert (tmp_path / ".qbsync" / "store.db").is_file()
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
-from sandbox.qbo.server import create_app
 
 from sandbox.qbo.config import QboSandboxConfig
+from sandbox.qbo.server import create_app
 from tests.support.servers import serving
 
 

@@ -17,7 +17,7 @@ def test_defaults_are_the_embedded_ones(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     settings = Settings()
     assert settings.kafka_bootstrap is None
-    assert settings.store_url.startswith("sqlite:///")
+    assert settings.store_location.startswith("sqlite:///")
     assert settings.broker_session_timeout_s <= 10
 
 

@@ -1,5 +1,8 @@
 """decide(): every input is accounted for, with the reason when it is ignored (SYNC-RULES 2, 5, 7).
 
+People without a link: whatever the state, nothing but "not linked" can happen to them. The
+rules for linked records (disabled, direction, echoes, conflicts) are in engine/test_decide_linked.
+
 A table of (state, settings, event) → decision, as the functional core is meant to be tested.
 """
 
@@ -26,15 +29,15 @@ QBO_TO_CRM = IntegrationSettings()
     ("state", "settings", "reason"),
     [
         (TenantState(), BOTH, "not_installed"),
-        (TenantState(installed=True, enabled=False), BOTH, "disabled"),
-        (TenantState(installed=True, enabled=True), QBO_TO_CRM, "direction"),
+        (TenantState(installed=True, enabled=False), BOTH, "not_linked"),
+        (TenantState(installed=True, enabled=True), QBO_TO_CRM, "not_linked"),
         (TenantState(installed=True, enabled=True), BOTH, "not_linked"),
         (TenantState(installed=True, enabled=True), CRM_TO_QBO, "not_linked"),
     ],
     ids=[
         "not-installed",
-        "disabled",
-        "direction-qbo-to-crm",
+        "disabled-unlinked",
+        "qbo-to-crm-unlinked",
         "both-unlinked",
         "crm-to-qbo-unlinked",
     ],
@@ -48,12 +51,6 @@ def test_crm_person_change_is_accounted_for_with_its_reason(state, settings, rea
     assert ignored.data.reason == reason
     assert ignored.data.input_id == event.id
     assert ignored.data.input_type == "qbsync.crm.person.changed.v1"
-
-
-def test_disabled_integration_issues_no_command_for_a_crm_change():
-    decision = decide(TenantState(installed=True), person_changed(), BOTH, NOW)
-    assert decision.commands == ()
-    assert decision.events[0].data.reason == "disabled"  # type: ignore[attr-defined]
 
 
 def test_a_new_crm_person_never_creates_a_qbo_customer():

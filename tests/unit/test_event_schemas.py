@@ -108,3 +108,26 @@ def test_wire_type_strings_are_stable_versioned_and_not_python_paths():
         assert wire_type.startswith("qbsync.")
         assert wire_type.rsplit(".", 1)[-1] == "v1"
         assert "_" not in wire_type.split(".")[1]
+
+
+def test_an_import_summary_on_the_wire_keeps_at_most_500_entries_per_list_and_says_so():
+    from schemas.imports import ConflictKept, ImportSummary
+
+    conflict = ConflictKept(
+        person_id=1,
+        customer_id="1",
+        crm_field="phone",
+        qbo_field="PrimaryPhone.FreeFormNumber",
+        crm_value="555-1234" * 20,
+        qbo_value="555-9999" * 20,
+    )
+    summary = ImportSummary(
+        customers_read=10_000, linked_existing=0, people_created=0, companies_created=0,
+        skipped=(), ambiguous=(), conflicts=(conflict,) * 6000, invoices_imported=0,
+        estimates_imported=0, errors=(), duration_s=1.0, api_calls=10,
+    )  # fmt: skip
+    capped = summary.capped()
+    assert (len(capped.conflicts), capped.omitted) == (500, {"conflicts": 5500})
+    assert capped.customers_read == 10_000
+    assert summary.capped() == capped  # the original is untouched
+    assert len(capped.model_dump_json()) < 1_000_000 < len(summary.model_dump_json())
