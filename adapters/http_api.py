@@ -6,9 +6,13 @@
 - the CRM poller (background) with QBSYNC_CRM_POLL_INTERVAL_S, a CRM key and QBSYNC_CRM_TENANT;
 - the QBO bridge (POST /v1/qbo/webhooks, CDC sweeps) with QBSYNC_QBO_WEBHOOK_VERIFIER_TOKEN and
   the QBO app settings;
-- the query API (GET /v1/tenants/{tenant}/links|customers|people|imports|health) and the
-  projection runner that feeds it (background), with QBSYNC_INGEST_KEYS (the same keys, for now),
-  projections in `<data_dir>/projections.db`.
+- the query API (GET /v1/tenants/{tenant}/links|customers|people|imports|health, documents of
+  people, companies and deals, one document, what became of a request) and the projection runner
+  that feeds it (background), with QBSYNC_INGEST_KEYS (the same keys, for now), projections in
+  `<data_dir>/projections.db`;
+- CRM users' requests (POST /v1/tenants/{tenant}/deals/{deal}/invoices|estimates,
+  invoices|estimates/{id}/send, estimates/{id}/convert, requests) onto the requests topic, with
+  the same keys (adapters/requests_api.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from adapters.qbo.connector import QboConnector
 from adapters.qbo_bridge.ports import StaticTenantDirectory
 from adapters.qbo_bridge.reader import GatewayEntityReader
 from adapters.qbo_bridge.service import create_bridge
+from adapters.requests_api import RequestsApi
 from adapters.secrets import TenantSecrets, parse_pairs
 from adapters.watermarks import SqliteKnownIds, SqliteWatermarks
 from projections.db import ProjectionDb
@@ -73,6 +78,8 @@ def build_api(settings: Settings, bootstrap: str) -> FastAPI:
         )
         parts.enabled.append("crm-ingest")
         _add_query_api(app, settings, bootstrap, keys, parts)
+        # Like the query API, requests come with the ingest keys and are not a part of their own.
+        app.include_router(RequestsApi(keys, publisher, _utc_now).router)
     crm_reader = _crm_reader(settings, parts)
     if settings.crm_webhook_tokens is not None and crm_reader is not None:
         tokens = TenantSecrets(parse_pairs(settings.crm_webhook_tokens.get_secret_value()))

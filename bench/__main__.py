@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import customer_sync, decider_vs_pipe, qbo_burst, seed_speed
+from bench import customer_sync, decider_vs_pipe, documents, qbo_burst, seed_speed
 from bench.machine import describe
 from qbsync.logs import configure_logging
 from streams.broker import EmbeddedBroker
@@ -52,6 +52,7 @@ def main() -> int:
         "broker": "embedded tansu (memory)" if broker else f"Kafka at {bootstrap}",
         "machine": describe(),
         "decider_vs_pipe": figures,
+        "documents": documents.run(),
         "qbo_burst": qbo_burst.run(),
         "seed_speed": seed_speed.run(),
     }

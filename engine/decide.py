@@ -4,6 +4,9 @@ Every input is accounted for (SYNC-RULES 7): it yields an `InputApplied` with it
 `InputIgnored` that says why, plus the link decisions that record what the engine now knows.
 Decision and command ids derive from the input id, so a redelivered input yields the very same
 decision and commands, which downstream consumers dedupe on.
+
+Linked records (SYNC-RULES 5) are decided here; invoices and proposals (6) in
+engine/document_decisions.py.
 """
 
 from __future__ import annotations
@@ -12,11 +15,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from engine.accounting import ENGINE_SOURCE, Decision, decision_meta, request_denied
+from engine.accounting import applied as _applied
+from engine.accounting import ignored as _ignored
+from engine.document_decisions import (
+    CONVERT,
+    CREATES,
+    DOCUMENT_COMMANDS,
+    SEND,
+    document_customer_of,
+    document_outcome,
+    document_request,
+)
 from engine.fields import derived_full_name
 from engine.ids import derived_id
 from engine.link_state import LinkState
 from engine.link_sync import Change, SyncPlan, field_changes, plan_both, plan_one_way
-from engine.permissions import DOCUMENT_REQUESTS, denial
+from engine.permissions import DOCUMENT_REQUESTS
 from engine.snapshots import with_values
 from engine.state import TenantState
 from schemas.commands import (
@@ -29,12 +44,6 @@ from schemas.commands import (
 from schemas.common import parse_crm_timestamp
 from schemas.crm import CrmPersonChanged, CrmPersonDeleted
 from schemas.decisions import (
-    DenialCode,
-    IgnoreReason,
-    InputApplied,
-    InputAppliedData,
-    InputIgnored,
-    InputIgnoredData,
     LinkEnded,
     LinkEndedData,
     LinkInactive,
@@ -45,25 +54,42 @@ from schemas.decisions import (
     LinkObservedData,
     LinkSynced,
     LinkSyncedData,
-    RequestDenied,
-    RequestDeniedData,
     Side,
 )
 from schemas.envelope import Envelope, type_of
 from schemas.outcomes import CommandFailed, CommandSucceeded
-from schemas.qbo import QboCustomerChanged, QboCustomerDeleted, QboCustomerMerged
-from schemas.requests import RequestData
+from schemas.qbo import (
+    QboCustomerChanged,
+    QboCustomerDeleted,
+    QboCustomerMerged,
+    QboEstimateChanged,
+    QboEstimateDeleted,
+    QboInvoiceChanged,
+    QboInvoiceDeleted,
+)
+from schemas.requests import EstimateCreateRequested, InvoiceCreateRequested
 from schemas.settings import IntegrationSettings
 
-ENGINE_SOURCE = "/qbsync/engine"
+# Accounting lives in engine/accounting.py (document decisions use it too); kept importable here.
+__all__ = [
+    "ENGINE_SOURCE",
+    "Decision",
+    "LinkKey",
+    "decide",
+    "decision_meta",
+    "link_key",
+    "request_denied",
+]
+
 QBO_UPDATE = type_of(UpdateQboCustomer)
 CRM_UPDATE = type_of(UpdateCrmPerson)
-
-
-@dataclass(frozen=True)
-class Decision:
-    events: tuple[Envelope, ...] = ()
-    commands: tuple[Envelope, ...] = ()
+# Shown by the documents projection as they are; nothing to write back (SYNC-RULES 6).
+QBO_DOCUMENT_CHANGES = (
+    QboInvoiceChanged,
+    QboInvoiceDeleted,
+    QboEstimateChanged,
+    QboEstimateDeleted,
+)
 
 
 @dataclass(frozen=True)
@@ -86,79 +112,27 @@ def link_key(event: Envelope) -> LinkKey | None:
         return LinkKey(customer_id=event.data.id)
     if isinstance(event, QboCustomerMerged):
         return LinkKey(customer_id=event.data.merged_id)
+    if isinstance(event, InvoiceCreateRequested | EstimateCreateRequested):
+        return LinkKey(person_id=event.data.person_id)
     if isinstance(event, CommandSucceeded):
-        result = event.data.result
-        if event.data.command_type == QBO_UPDATE and isinstance(result.get("customer"), dict):
-            return LinkKey(customer_id=str(result["customer"].get("Id")))
-        if event.data.command_type == CRM_UPDATE and isinstance(result.get("person"), dict):
-            return LinkKey(person_id=int(result["person"]["id"]))
+        return _outcome_link_key(event)
+    return None
+
+
+def _outcome_link_key(event: CommandSucceeded) -> LinkKey | None:
+    result, kind = event.data.result, event.data.command_type
+    if kind == QBO_UPDATE and isinstance(result.get("customer"), dict):
+        return LinkKey(customer_id=str(result["customer"].get("Id")))
+    if kind == CRM_UPDATE and isinstance(result.get("person"), dict):
+        return LinkKey(person_id=int(result["person"]["id"]))
+    if kind in CREATES and isinstance(result.get("person_id"), int):
+        return LinkKey(person_id=result["person_id"])
+    if kind in (CONVERT, SEND) and (customer_id := document_customer_of(result)) is not None:
+        return LinkKey(customer_id=customer_id)
     return None
 
 
 # --- envelopes --------------------------------------------------------------------------------
-
-
-def decision_meta(
-    event: Envelope, action: str, now: datetime, subject: str | None = None
-) -> dict[str, Any]:
-    """Envelope fields of what the engine decides about `event`: a deterministic id, the cause."""
-    return {
-        "id": derived_id(event.id, action),
-        "source": ENGINE_SOURCE,
-        "subject": subject if subject is not None else event.subject,
-        "time": now,
-        "tenant": event.tenant,
-        "correlationid": event.correlationid or event.id,
-        "causationid": event.id,
-    }
-
-
-def _ignored(
-    event: Envelope,
-    reason: IgnoreReason,
-    detail: str,
-    now: datetime,
-    *events: Envelope,
-) -> Decision:
-    ignored = InputIgnored(
-        **decision_meta(event, "decision", now),
-        data=InputIgnoredData(
-            input_id=event.id, input_type=type_of(type(event)), reason=reason, detail=detail
-        ),
-    )
-    return Decision(events=(*events, ignored))
-
-
-def _applied(
-    event: Envelope, now: datetime, events: tuple[Envelope, ...], commands: tuple[Envelope, ...]
-) -> Decision:
-    applied = InputApplied(
-        **decision_meta(event, "decision", now),
-        data=InputAppliedData(
-            input_id=event.id,
-            input_type=type_of(type(event)),
-            command_ids=tuple(command.id for command in commands),
-        ),
-    )
-    return Decision(events=(*events, applied), commands=commands)
-
-
-def request_denied(
-    event: Envelope, code: DenialCode, reason: str, now: datetime, subject: str | None = None
-) -> RequestDenied:
-    """A request refused by a rule; `reason` says which, for the person who asked."""
-    data = event.data
-    assert isinstance(data, RequestData)
-    return RequestDenied(
-        **decision_meta(event, "decision", now, subject),
-        data=RequestDeniedData(
-            input_id=event.id,
-            input_type=type_of(type(event)),
-            code=code,
-            reason=reason,
-            actor_user_id=data.actor.user_id,
-        ),
-    )
 
 
 def _person_subject(link: LinkState) -> str:
@@ -426,6 +400,8 @@ def _qbo_customer_merged(state: TenantState, event: QboCustomerMerged, now: date
 def _outcome(state: TenantState, event: Envelope, now: datetime) -> Decision:
     """A write's outcome: the link learns the record the write left (and QBO's new SyncToken),
     and the values it carried are no longer pending."""
+    if isinstance(event, CommandSucceeded) and event.data.command_type in DOCUMENT_COMMANDS:
+        return document_outcome(state, event, now)
     link = state.link
     if isinstance(event, CommandSucceeded) and link is not None and link.status != "ended":
         result = event.data.result
@@ -475,20 +451,8 @@ def decide(
     if isinstance(event, QboCustomerMerged):
         return _qbo_customer_merged(state, event, now)
     if isinstance(event, DOCUMENT_REQUESTS):
-        return _document_request(state, event, settings, now)
+        return document_request(state, event, settings, now)
+    if isinstance(event, QBO_DOCUMENT_CHANGES):
+        return _applied(event, now, (), ())
     # Recorded on its topic, accounted for here; rules for it arrive with their feature.
-    return _ignored(event, "not_handled", f"no rule acts on {type_of(type(event))} yet", now)
-
-
-def _document_request(
-    state: TenantState, event: Envelope, settings: IntegrationSettings, now: datetime
-) -> Decision:
-    """SYNC-RULES 6: the permission check comes first, on every request; a denial is an event
-    with the reason and nothing reaches QBO."""
-    reason = denial(event, settings.permissions)
-    if reason is not None:
-        return Decision(events=(request_denied(event, "not_allowed", reason, now),))
-    if not state.enabled:
-        return _ignored(event, "disabled", "the integration is disabled", now)
-    # Creating, sending and converting documents arrive with issue 6.
     return _ignored(event, "not_handled", f"no rule acts on {type_of(type(event))} yet", now)

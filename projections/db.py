@@ -8,7 +8,9 @@
   connection's search_path.
 
 Tables are created on open (`metadata.create_all`, idempotent; serialised by an advisory lock on
-PostgreSQL so two processes opening a new schema do not race).
+PostgreSQL so two processes opening a new schema do not race). A nullable column or an index
+added to a table since its database was made is added in place; older rows have it empty until a
+rebuild from the topics (reset, then replay) fills it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 from projections.tables import metadata
 
@@ -58,6 +60,7 @@ class ProjectionDb:
                 conn.execute(text(lock), {"name": f"qbsync-projections:{self.schema}"})
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             metadata.create_all(conn)
+            _add_new_columns(conn)
 
     def reset(self) -> None:
         """Drop and recreate every projection table (and so every position): for a rebuild."""
@@ -80,6 +83,19 @@ class ProjectionDb:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _add_new_columns(conn: Connection) -> None:
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [c for c in table.columns if c.name not in present and c.nullable]
+        for column in missing:
+            kind = column.type.compile(dialect=conn.dialect)
+            add = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+            conn.execute(text(add))
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
 
 
 def _engine_for(url: str) -> tuple[Engine, str | None]:

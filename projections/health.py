@@ -46,8 +46,17 @@ def _input(event: Envelope, conn: Connection) -> None:
 
 
 def _command(event: Envelope, conn: Connection) -> None:
-    row = {"tenant": event.tenant, "command_id": event.id, "command_type": event.type}
-    insert_new(conn, commands, row | {"subject": event.subject, "issued_at": event.time})
+    row: dict[str, Any] = {"tenant": event.tenant, "command_id": event.id}
+    row |= {"command_type": event.type, "subject": event.subject}
+    row["correlation_id"] = _served_request(event)
+    insert_new(conn, commands, row | {"issued_at": event.time})
+
+
+def _served_request(command: Envelope) -> str | None:
+    """The request a command serves (document commands and import jobs name it), else the id
+    its flow is correlated by."""
+    request_id = getattr(command.data, "request_id", None)
+    return request_id if isinstance(request_id, str) else command.correlationid
 
 
 for _cls in (*CRM_EVENTS, *QBO_EVENTS, *REQUEST_EVENTS):
@@ -63,27 +72,31 @@ def _accounted(
     input_type: str | None,
     verdict: str,
     reason: str | None = None,
+    **more: Any,
 ) -> None:
     row: dict[str, Any] = {"tenant": event.tenant, "decision_id": event.id, "input_id": input_id}
     row |= {"input_type": input_type, "verdict": verdict, "reason": reason, "time": event.time}
-    insert_new(conn, accountings, row)
+    insert_new(conn, accountings, row | more)
 
 
 @project.register
 def _applied(event: InputApplied, conn: Connection) -> None:
-    _accounted(conn, event, event.data.input_id, event.data.input_type, "applied")
+    d = event.data
+    _accounted(
+        conn, event, d.input_id, d.input_type, "applied", command_ids=list(d.command_ids) or None
+    )
 
 
 @project.register
 def _ignored(event: InputIgnored, conn: Connection) -> None:
     d = event.data
-    _accounted(conn, event, d.input_id, d.input_type, "ignored", d.reason)
+    _accounted(conn, event, d.input_id, d.input_type, "ignored", d.reason, detail=d.detail or None)
 
 
 @project.register
 def _denied(event: RequestDenied, conn: Connection) -> None:
     d = event.data
-    _accounted(conn, event, d.input_id, d.input_type, "denied", d.code)
+    _accounted(conn, event, d.input_id, d.input_type, "denied", d.code, detail=d.reason)
 
 
 # Admin requests are accounted for by what they changed (streams/request_decisions.py).

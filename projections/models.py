@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -223,3 +224,125 @@ class HealthView(View):
     failures: Failures
     conflicts: Conflicts
     links: LinkCounts
+
+
+# --- documents (SYNC-RULES 3 and 6) ---------------------------------------------------------
+
+DocumentType = Literal["invoice", "estimate"]
+Origin = Literal["crm", "qbo"]
+
+
+class DocumentLineView(View):
+    line_id: str | None
+    detail_type: str | None = Field(description="QBO DetailType, e.g. SalesItemLineDetail")
+    item_id: str | None = Field(description="QBO Item id")
+    item_name: str | None
+    description: str | None
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    amount: Decimal | None
+
+
+class LinkedTxnView(View):
+    txn_id: str
+    txn_type: str | None = Field(description="e.g. Estimate on an invoice, Invoice on an estimate")
+
+
+class DocumentView(View):
+    """An invoice or estimate as the CRM shows it. Money is exact decimal (JSON strings)."""
+
+    document_type: DocumentType
+    qbo_id: str
+    doc_number: str | None
+    txn_date: str | None = Field(description="YYYY-MM-DD, as QBO has it")
+    due_date: str | None = Field(description="invoices")
+    expiration_date: str | None = Field(description="estimates")
+    customer_id: str | None = Field(description="QBO customer")
+    customer_name: str | None
+    person_id: int | None = Field(
+        description="CRM person: the customer's current link, else the person it was made for"
+    )
+    company_id: int | None = Field(description="that person's CRM company")
+    status: str = Field(
+        description="invoice: open, partially_paid, paid, voided; estimate: pending, accepted, "
+        "closed, rejected; either: deleted"
+    )
+    txn_status: str | None = Field(description="estimates: QBO TxnStatus")
+    total: Decimal | None
+    balance: Decimal | None = Field(description="invoices: what is still owed")
+    emailed: bool = Field(description="QBO EmailStatus is EmailSent")
+    email_status: str | None
+    delivered_at: datetime | None = Field(description="QBO DeliveryInfo.DeliveryTime")
+    voided: bool
+    deleted_at: datetime | None
+    lines: list[DocumentLineView]
+    linked_txns: list[LinkedTxnView]
+    origin: Origin = Field(description="crm: created from the CRM; qbo: created in QBO")
+    deal_id: int | None = Field(description="the CRM deal, for documents created from the CRM")
+    requested_by: int | None = Field(description="CRM user who asked for it")
+    request_id: str | None = Field(description="the request that created it")
+    from_estimate_id: str | None = Field(description="invoices converted from an estimate")
+    sync_token: str | None
+    last_updated_at: datetime | None = Field(description="QBO MetaData.LastUpdatedTime")
+    updated_at: datetime = Field(description="time of the last event that changed it")
+
+
+class DocumentDetail(DocumentView):
+    snapshot: dict[str, Any] | None = Field(description="the last QBO document, in QBO's JSON")
+
+
+class DocumentPage(View):
+    items: list[DocumentView] = Field(description="newest transaction date first")
+    total: int = Field(description="documents matching, that this user may see")
+    limit: int
+    offset: int
+
+
+# --- requests -------------------------------------------------------------------------------
+
+RequestVerdict = Literal["pending", "applied", "ignored", "denied", "dead_lettered"]
+CommandStatus = Literal["pending", "succeeded", "failed", "dead_lettered"]
+
+
+class RequestCommandView(View):
+    command_id: str
+    command_type: str | None = Field(description="None until the command itself is seen")
+    subject: str | None
+    issued_at: datetime | None
+    status: CommandStatus
+    attempts: int | None
+    reason: str | None = Field(description="why it failed")
+    code: str | None = Field(description="remote error code, e.g. QBO 6240")
+    retryable: bool | None
+    finished_at: datetime | None
+
+
+class RequestDocumentView(View):
+    action: Literal["created", "already_converted", "sent"] = Field(
+        description="already_converted: the estimate had been invoiced before; this is that invoice"
+    )
+    document_type: DocumentType
+    qbo_id: str
+    document: DocumentView | None = Field(
+        description="documents created from the CRM; None for a QBO-made one (its visibility "
+        "depends on the user: read it through /documents)"
+    )
+
+
+class RequestView(View):
+    """What became of one request (the request id is its event id)."""
+
+    request_id: str
+    request_type: str | None = Field(description="wire type, once the request is seen")
+    received_at: datetime | None
+    verdict: RequestVerdict = Field(
+        description="pending until the engine accounts for it; denied by a rule; ignored (e.g. "
+        "disabled); applied"
+    )
+    code: str | None = Field(
+        description="denied: not_allowed, invalid, ...; ignored: disabled, not_installed, ..."
+    )
+    reason: str | None = Field(description="in words, for the user")
+    decided_at: datetime | None
+    commands: list[RequestCommandView] = Field(description="issued for it, in order")
+    documents: list[RequestDocumentView] = Field(description="created or sent for it")

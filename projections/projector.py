@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
-from projections import customers, health, imports, links
+from projections import customers, documents, health, imports, links
 from projections.db import ProjectionDb
 from projections.sql import insert_new
 from projections.tables import decisions_seen, positions
@@ -28,6 +28,7 @@ PROJECTIONS: tuple[Callable[[Envelope, Connection], None], ...] = (
     customers.project,
     imports.project,
     health.project,
+    documents.project,
 )
 
 Log = tuple[str, str, int]  # (cluster, topic, partition)

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, and_, case, exists, func, select
 
+from projections import document_queries
 from projections.db import ProjectionDb
+from projections.document_queries import ALL, DocumentFilter
 from projections.models import Conflicts as ConflictSummary
 from projections.models import (
     ConflictView,
@@ -16,6 +18,9 @@ from projections.models import (
     CustomerView,
     DeadLetterView,
     Decisions,
+    DocumentDetail,
+    DocumentPage,
+    DocumentType,
     EngineState,
     FailedCommand,
     Failures,
@@ -32,7 +37,9 @@ from projections.models import (
     PendingCommands,
     PersonView,
     QboCustomerRecord,
+    RequestView,
 )
+from projections.request_status import request_status
 from projections.tables import (
     accountings,
     commands,
@@ -45,6 +52,7 @@ from projections.tables import (
     outcomes,
     qbo_customers,
 )
+from schemas.requests import Actor
 from schemas.topics import CRM_CHANGES, QBO_CHANGES, REQUESTS
 
 INPUT_TOPICS = (CRM_CHANGES.name, QBO_CHANGES.name, REQUESTS.name)
@@ -157,6 +165,46 @@ class ProjectionReader:
                 ),
             )
         return _import(row) if row is not None else None
+
+    # --- documents and requests (SYNC-RULES 3 and 6) ----------------------------------------
+
+    def person_documents(
+        self, tenant: str, person_id: int, viewer: Actor, only: DocumentFilter = ALL
+    ) -> DocumentPage:
+        """Documents of a CRM person (see projections/document_queries.py for whose a document
+        is) that `viewer` may see."""
+        return self._documents(
+            tenant, viewer, only, lambda d: d.c.attributed_person_id == person_id
+        )
+
+    def company_documents(
+        self, tenant: str, company_id: int, viewer: Actor, only: DocumentFilter = ALL
+    ) -> DocumentPage:
+        return self._documents(
+            tenant, viewer, only, lambda d: d.c.attributed_company_id == company_id
+        )
+
+    def deal_documents(
+        self, tenant: str, deal_id: int, viewer: Actor, only: DocumentFilter = ALL
+    ) -> DocumentPage:
+        return self._documents(tenant, viewer, only, lambda d: d.c.deal_id == deal_id)
+
+    def document(
+        self, tenant: str, document_type: DocumentType, qbo_id: str, viewer: Actor
+    ) -> DocumentDetail | None:
+        """One document, or None when there is none or `viewer` may not see it."""
+        with self.db.reading() as conn:
+            return document_queries.one(conn, tenant, document_type, qbo_id, viewer)
+
+    def request(self, tenant: str, request_id: str) -> RequestView | None:
+        with self.db.reading() as conn:
+            return request_status(conn, tenant, request_id)
+
+    def _documents(
+        self, tenant: str, viewer: Actor, only: DocumentFilter, where: document_queries.Where
+    ) -> DocumentPage:
+        with self.db.reading() as conn:
+            return document_queries.page(conn, tenant, viewer, where, only)
 
     # --- health --------------------------------------------------------------------------
 

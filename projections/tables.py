@@ -164,7 +164,9 @@ accountings = Table(
     Column("input_id", String(ID), nullable=False),
     Column("input_type", String(100)),
     Column("verdict", String(10), nullable=False),  # applied | ignored | denied
-    Column("reason", String(40)),
+    Column("reason", String(40)),  # ignored: the reason; denied: the code
+    Column("detail", Text),  # ignored: the detail; denied: the reason given to the user
+    Column("command_ids", JSON),  # applied: the commands it issued
     Column("time", UtcDateTime, nullable=False),
     Index("proj_accountings_input", "tenant", "input_id"),
 )
@@ -176,8 +178,11 @@ commands = Table(
     Column("command_id", String(ID), primary_key=True),
     Column("command_type", String(100), nullable=False),
     Column("subject", String(500)),
+    # The request a command serves (its `data.request_id`), else the flow's correlation id.
+    Column("correlation_id", String(ID)),
     Column("issued_at", UtcDateTime, nullable=False),
     Index("proj_commands_issued", "tenant", "issued_at"),
+    Index("proj_commands_correlation", "tenant", "correlation_id"),
 )
 
 outcomes = Table(
@@ -235,4 +240,74 @@ conflicts = Table(
     Column("time", UtcDateTime, nullable=False),
     Index("proj_conflicts_person", "tenant", "person_id"),
     Index("proj_conflicts_time", "tenant", "time"),
+)
+
+# Invoices and estimates (projections/documents.py). Money is kept as the decimal text QBO sent
+# (exact on both backends); dates as QBO's YYYY-MM-DD. Whose a document is (person, company) is
+# worked out when read, from the links as they are then (projections/document_queries.py);
+# person_id and company_id here are what a DocumentCreated named.
+documents = Table(
+    "proj_documents",
+    metadata,
+    _tenant(),
+    Column("document_type", String(10), primary_key=True),  # invoice | estimate
+    Column("qbo_id", String(40), primary_key=True),
+    Column("realm_id", String(40)),
+    Column("doc_number", String(40)),
+    Column("txn_date", String(10)),
+    Column("due_date", String(10)),
+    Column("expiration_date", String(10)),
+    Column("customer_id", String(40)),
+    Column("customer_name", String(500)),
+    Column("status", String(20), nullable=False),
+    Column("txn_status", String(20)),
+    Column("total", String(40)),
+    Column("balance", String(40)),
+    Column("email_status", String(20)),
+    Column("emailed", Boolean, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    Column("voided", Boolean, nullable=False),
+    Column("deleted_at", UtcDateTime),
+    Column("lines", JSON, nullable=False),
+    Column("linked_txns", JSON, nullable=False),
+    Column("snapshot", JSON),
+    Column("sync_token", BigInteger),
+    Column("last_updated_at", UtcDateTime),
+    Column("origin", String(3), nullable=False),  # crm | qbo
+    Column("deal_id", BigInteger),
+    Column("person_id", BigInteger),
+    Column("company_id", BigInteger),
+    Column("requested_by", BigInteger),
+    Column("request_id", String(ID)),
+    Column("from_estimate_id", String(40)),
+    Column("event_id", String(ID), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("proj_documents_customer", "tenant", "customer_id"),
+    Index("proj_documents_deal", "tenant", "deal_id"),
+    Index("proj_documents_person", "tenant", "person_id"),
+    Index("proj_documents_request", "tenant", "request_id"),
+)
+
+# Which documents each request created or sent, one row per document decision.
+request_documents = Table(
+    "proj_request_documents",
+    metadata,
+    _tenant(),
+    Column("decision_id", String(ID), primary_key=True),
+    Column("request_id", String(ID), nullable=False),
+    Column("action", String(20), nullable=False),  # created | already_converted | sent
+    Column("document_type", String(10), nullable=False),
+    Column("qbo_id", String(40), nullable=False),
+    Column("time", UtcDateTime, nullable=False),
+    Index("proj_request_documents_request", "tenant", "request_id"),
+)
+
+# Per tenant, what visibility of QBO-made documents needs: the installer and the setting.
+document_visibility = Table(
+    "proj_document_visibility",
+    metadata,
+    _tenant(),
+    Column("owner_user_id", BigInteger),
+    Column("visibility", String(20), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

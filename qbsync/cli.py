@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.config import Settings, env_var_markdown
+from qbsync.document_cli import estimate_app, invoice_app
 from qbsync.import_cli import import_command
 
 app = typer.Typer(
@@ -139,6 +140,8 @@ def sandbox_crm(
 
 
 app.command("import")(import_command)
+app.add_typer(invoice_app, name="invoice")
+app.add_typer(estimate_app, name="estimate")
 
 
 @app.command()

@@ -6,6 +6,9 @@ Renaming him to Jane Smith in QBO makes the CRM show Jane Smith with phone, addr
 cleared (5, the vendor's overwrite). Then the direction is set to `both`: a phone edited in the
 CRM reaches QBO, and the change QBO reports back is recognised as our own echo.
 
+Between the two, a proposal (6): created and sent from a deal, accepted in QBO, converted to
+an invoice that shows on the person and the company in the query API, the estimate Closed.
+
 Everything runs as `qbsync up` runs it (broker, sandboxes, worker, api, webhooks) in a fresh
 temporary data dir; each step waits for the real effect in the other system, and the exit code
 says whether every check held.
@@ -29,6 +32,7 @@ from rich.console import Console
 from adapters.crm.connector import CrmConnector
 from adapters.qbo.connector import QboConnector
 from qbsync.config import Settings
+from qbsync.demo_proposal import act_proposal
 from qbsync.demo_watch import DecisionWatch
 from qbsync.logs import configure_logging
 from qbsync.up import start_stack
@@ -117,6 +121,7 @@ async def _story(stack: Stack, settings: Settings, report: Report) -> None:
     try:
         qbo, crm = qbo_connector.client(tenant, realm), crm_connector.client()
         person_id, customer_id = await _act_one(stack, watch, qbo, crm, report)
+        await act_proposal(stack, watch, qbo, crm, report, person_id)
         await _act_two(watch, qbo, crm, report, person_id, customer_id)
         await _act_three(stack, watch, qbo, crm, report, person_id, customer_id)
     finally:
@@ -138,8 +143,10 @@ async def _act_one(
         },
         request_id=str(uuid.uuid4()),
     )
+    company = await crm.create_company("Smith & Sons")
     person = await crm.create_person(
-        {"first_name": "John", "last_name": "Smith", "email": JOHN_EMAIL, **CRM_ONLY}
+        {"first_name": "John", "last_name": "Smith", "email": JOHN_EMAIL, **CRM_ONLY},
+        company_id=company.id,
     )
     report.say(f"QBO customer {customer.Id}: {_customer_line(customer)}")
     report.say(f"CRM person {person.id}: {_person_line(person)}")
@@ -181,7 +188,7 @@ async def _act_one(
 async def _act_two(
     watch: DecisionWatch, qbo: Any, crm: Any, report: Report, person_id: int, customer_id: str
 ) -> None:
-    report.act("2. Renamed to Jane Smith in QBO (direction qbo_to_crm, the default)")
+    report.act("3. Renamed to Jane Smith in QBO (direction qbo_to_crm, the default)")
     current = await qbo.get_customer(customer_id)
     renamed = await qbo.update_customer(
         customer_id,
@@ -219,7 +226,7 @@ async def _act_three(
     person_id: int,
     customer_id: str,
 ) -> None:
-    report.act("3. Direction both: a phone edited in the CRM reaches QBO, and no echo comes back")
+    report.act("4. Direction both: a phone edited in the CRM reaches QBO, and no echo comes back")
     save = admin_request(
         SettingsSaveRequested,
         stack.tenant,

@@ -4,15 +4,15 @@ The request goes to `qbsync.requests.v1` as an `ImportRequested` (keyed by tenan
 decides whether the actor may import and runs the job. With `--wait` (the default) the command
 follows `qbsync.decisions.v1` from the moment before it published (no consumer group: it reads,
 it never commits) for the decisions about its request id: started, progress, finished, failed,
-or denied. Exit codes: 0 finished (or requested, with --no-wait), 1 failed, 3 denied,
-4 no answer within --timeout.
+or denied (qbsync/follow.py publishes and follows, for this and the document commands).
+Exit codes: 0 finished (or requested, with --no-wait), 1 failed, 3 denied, 4 no answer within
+--timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,19 +21,22 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from qbsync.follow import (
+    EXIT_DENIED,
+    EXIT_FAILED,
+    EXIT_TIMEOUT,
+    SOURCE,
+    kafka_bootstrap,
+    publish_and_follow,
+)
+
 # Kafka, rich and the schemas load when the command runs: `qbsync --help` stays quick.
 if TYPE_CHECKING:
-    from aiokafka import AIOKafkaConsumer
     from rich.console import Console
 
     from schemas.envelope import Envelope
     from schemas.imports import ImportSummary
     from schemas.requests import Actor, ImportRequested
-
-EXIT_FAILED = 1
-EXIT_DENIED = 3
-EXIT_TIMEOUT = 4
-SOURCE = "/qbsync/cli"
 
 Status = Literal["requested", "finished", "failed", "denied", "timeout"]
 
@@ -85,69 +88,6 @@ def about(event: Envelope, request_id: str) -> bool:
     return isinstance(event.data, ImportDecisionData) and event.data.request_id == request_id
 
 
-async def _from_now(bootstrap: str) -> AIOKafkaConsumer:
-    """A consumer on every partition of the decisions topic, positioned at its end *now*."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    from schemas.topics import DECISIONS_TOPIC
-
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=200,  # the embedded broker answers multi-partition fetches at the wait
-    )
-    await consumer.start()
-    try:
-        topic = DECISIONS_TOPIC.name
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            await consumer.topics()  # fetches the metadata
-            partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise RuntimeError(f"topic {topic} does not exist: is the engine running?")
-        assigned = [TopicPartition(topic, partition) for partition in sorted(partitions)]
-        consumer.assign(assigned)
-        await consumer.seek_to_end(*assigned)
-        for partition in assigned:  # resolve the end offsets before the request is published
-            await consumer.position(partition)
-    except BaseException:
-        await consumer.stop()
-        raise
-    return consumer
-
-
-async def _follow(
-    consumer: AIOKafkaConsumer,
-    request: ImportRequested,
-    timeout_s: float,
-    on_update: Callable[[Envelope], None],
-) -> Followed:
-    from schemas.catalog import EventRejected, decode
-    from schemas.decisions import ImportFailed, ImportFinished, RequestDenied
-
-    request_id, dry_run = request.id, request.data.dry_run
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        batches = await consumer.getmany(timeout_ms=500)
-        for records in batches.values():
-            for record in records:
-                try:
-                    event = decode(record.value or b"")
-                except EventRejected:
-                    continue
-                if not about(event, request_id):
-                    continue
-                on_update(event)
-                if isinstance(event, ImportFinished):
-                    return Followed(request_id, "finished", dry_run, event.data.summary)
-                if isinstance(event, ImportFailed):
-                    return Followed(request_id, "failed", dry_run, reason=event.data.reason)
-                if isinstance(event, RequestDenied):
-                    return Followed(request_id, "denied", dry_run, reason=event.data.reason)
-    return Followed(request_id, "timeout", dry_run, reason=f"no summary within {timeout_s:g} s")
-
-
 async def request_import(
     bootstrap: str,
     request: ImportRequested,
@@ -157,23 +97,30 @@ async def request_import(
     on_update: Callable[[Envelope], None] = lambda _event: None,
 ) -> Followed:
     """Publish the request; with `wait`, follow its decisions until it ends (or times out)."""
-    from adapters.kafka import KafkaPublisher
-    from schemas.topics import REQUESTS
+    from schemas.decisions import ImportFailed, ImportFinished, RequestDenied
 
-    consumer = await _from_now(bootstrap) if wait else None
-    try:
-        publisher = KafkaPublisher(bootstrap)
-        await publisher.start()
-        try:
-            await publisher.publish(REQUESTS, request)
-        finally:
-            await publisher.stop()  # flushes: the request is acknowledged (acks=all)
-        if consumer is None:
-            return Followed(request.id, "requested", request.data.dry_run)
-        return await _follow(consumer, request, timeout_s, on_update)
-    finally:
-        if consumer is not None:
-            await consumer.stop()
+    request_id, dry_run = request.id, request.data.dry_run
+
+    def judge(event: Envelope) -> Followed | None:
+        if not about(event, request_id):
+            return None
+        on_update(event)
+        if isinstance(event, ImportFinished):
+            return Followed(request_id, "finished", dry_run, event.data.summary)
+        if isinstance(event, ImportFailed):
+            return Followed(request_id, "failed", dry_run, reason=event.data.reason)
+        if isinstance(event, RequestDenied):
+            return Followed(request_id, "denied", dry_run, reason=event.data.reason)
+        return None
+
+    result = await publish_and_follow(
+        bootstrap, request, judge if wait else None, timeout_s=timeout_s
+    )
+    if not wait:
+        return Followed(request_id, "requested", dry_run)
+    return result or Followed(
+        request_id, "timeout", dry_run, reason=f"no summary within {timeout_s:g} s"
+    )
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -258,19 +205,15 @@ def import_command(
     """Import QuickBooks customers into the CRM (SYNC-RULES 4), and print the summary."""
     from rich.console import Console
 
-    from qbsync.config import Settings
     from schemas.requests import Actor
 
-    settings = Settings()
-    if not settings.kafka_bootstrap:
-        typer.echo("QBSYNC_KAFKA_BOOTSTRAP is not set (or use `qbsync up`).", err=True)
-        raise typer.Exit(2)
+    bootstrap = kafka_bootstrap()
     request = import_request(tenant, Actor(user_id=user_id, is_admin=admin), dry_run=dry_run)
     progress = _Progress(Console(stderr=True), enabled=wait and not as_json)
     with progress.bar:
         result = asyncio.run(
             request_import(
-                settings.kafka_bootstrap,
+                bootstrap,
                 request,
                 wait=wait,
                 timeout_s=timeout,

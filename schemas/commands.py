@@ -15,6 +15,7 @@ from pydantic import Field
 from schemas.common import FrozenModel
 from schemas.envelope import Envelope
 from schemas.requests import DocumentLine
+from schemas.settings import FieldPair
 
 RealmId = str
 FieldValues = dict[str, str | None]
@@ -41,13 +42,32 @@ class UpdateQboCustomerData(QboCommandData):
     person_id: int | None = Field(default=None, description="the linked CRM person")
 
 
-class CreateQboDocumentData(QboCommandData):
-    customer_id: str = Field(pattern=r"^\d+$")
+class DocumentCommandData(QboCommandData):
+    """What every document command carries back to the decider through its outcome."""
+
+    request_id: str = Field(min_length=1, description="the CRM user's request this serves")
+    requested_by: int = Field(description="CRM user id of the requester")
+
+
+class CreateQboDocumentData(DocumentCommandData):
+    """Create an invoice or estimate on a deal for one of its people (SYNC-RULES 6).
+
+    `customer_id` is the linked customer; null means the person has none yet: the executor
+    finds one by email (not linked to anyone else) or creates one from the person with
+    `field_mapping`, and the outcome makes the link.
+    """
+
+    customer_id: str | None = Field(default=None, pattern=r"^\d+$")
     person_id: int
     deal_id: int
     lines: tuple[DocumentLine, ...] = Field(min_length=1)
     bill_email: str | None = None
     txn_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    send_now: bool = False
+    send_to: str | None = Field(default=None, description="email; default the bill email")
+    field_mapping: tuple[FieldPair, ...] = Field(
+        default=(), description="the mapping a new customer is created with (settings)"
+    )
 
 
 class CreateQboInvoiceData(CreateQboDocumentData):
@@ -56,10 +76,16 @@ class CreateQboInvoiceData(CreateQboDocumentData):
     )
 
 
-class SendQboDocumentData(QboCommandData):
+class SendQboDocumentData(DocumentCommandData):
     document_type: Literal["invoice", "estimate"]
     qbo_id: str = Field(pattern=r"^\d+$")
     send_to: str | None = None
+
+
+class ConvertQboEstimateData(DocumentCommandData):
+    """Invoice an estimate: lines copied, a LinkedTxn to it, the estimate Closed (SYNC-RULES 6)."""
+
+    estimate_id: str = Field(pattern=r"^\d+$")
 
 
 class CreateCrmPersonData(FrozenModel):
@@ -114,6 +140,13 @@ class SendQboDocument(Envelope):
     data: SendQboDocumentData
 
 
+class ConvertQboEstimate(Envelope):
+    type: Literal["qbsync.command.qbo.estimate.convert.v1"] = (
+        "qbsync.command.qbo.estimate.convert.v1"
+    )
+    data: ConvertQboEstimateData
+
+
 class CreateCrmPerson(Envelope):
     type: Literal["qbsync.command.crm.person.create.v1"] = "qbsync.command.crm.person.create.v1"
     data: CreateCrmPersonData
@@ -151,6 +184,7 @@ COMMANDS: tuple[type[Envelope], ...] = (
     CreateQboInvoice,
     CreateQboEstimate,
     SendQboDocument,
+    ConvertQboEstimate,
     CreateCrmPerson,
     UpdateCrmPerson,
     CreateCrmCompany,

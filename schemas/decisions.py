@@ -53,7 +53,7 @@ class InputApplied(Envelope):
     data: InputAppliedData
 
 
-DenialCode = Literal["not_allowed", "invalid", "not_connected", "invalid_transition"]
+DenialCode = Literal["not_allowed", "invalid", "not_connected", "invalid_transition", "disabled"]
 
 
 class RequestDeniedData(InputAccountedData):
@@ -276,6 +276,55 @@ class ImportFailed(Envelope):
     data: ImportFailedData
 
 
+# --- documents (SYNC-RULES 6) ----------------------------------------------------------------
+
+DocumentType = Literal["invoice", "estimate"]
+
+
+class DocumentDecisionData(FrozenModel):
+    input_id: str = Field(description="the outcome that reported the QBO write")
+    request_id: str = Field(min_length=1, description="the CRM user's request")
+    requested_by: int
+    command_id: str
+    document_type: DocumentType
+    qbo_id: str = Field(pattern=r"^\d+$")
+    customer_id: str = Field(pattern=r"^\d+$")
+    person_id: int | None = Field(default=None, description="the linked CRM person")
+    snapshot: dict[str, Any] = Field(description="the QBO document as the write left it")
+
+
+class DocumentCreatedData(DocumentDecisionData):
+    """A document created from the CRM; shown to everyone who can see its deal (SYNC-RULES 3)."""
+
+    deal_id: int | None = Field(default=None, description="null for a conversion: see estimate")
+    company_id: int | None = None
+    customer_source: Literal["link", "email", "created"] = Field(
+        description="the linked customer, one found by email, or one created for the person"
+    )
+    sent: bool = False
+    from_estimate_id: str | None = Field(default=None, pattern=r"^\d+$")
+    estimate: dict[str, Any] | None = Field(
+        default=None, description="the converted estimate after the conversion (Closed)"
+    )
+    already_converted: bool = Field(
+        default=False, description="the estimate had been invoiced before: that invoice"
+    )
+
+
+class DocumentSentData(DocumentDecisionData):
+    send_to: str | None = None
+
+
+class DocumentCreated(Envelope):
+    type: Literal["qbsync.decision.document.created.v1"] = "qbsync.decision.document.created.v1"
+    data: DocumentCreatedData
+
+
+class DocumentSent(Envelope):
+    type: Literal["qbsync.decision.document.sent.v1"] = "qbsync.decision.document.sent.v1"
+    data: DocumentSentData
+
+
 DECISIONS: tuple[type[Envelope], ...] = (
     InputIgnored,
     InputApplied,
@@ -286,4 +335,6 @@ DECISIONS: tuple[type[Envelope], ...] = (
     ImportProgressed,
     ImportFinished,
     ImportFailed,
+    DocumentCreated,
+    DocumentSent,
 )

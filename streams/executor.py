@@ -29,8 +29,10 @@ from typing import Any, Protocol, TypeVar
 
 import faust
 
+from adapters.executor.document_commands import LinkedPersonOf
 from adapters.executor.failures import UNSUPPORTED, Failure
 from adapters.executor.outcomes import Outcome, failed
+from adapters.executor.runner import CommandRunner
 from engine.deadletter import RawMessage, dead_letter_for
 from qbsync.config import Settings
 from qbsync.logs import get_logger
@@ -64,6 +66,18 @@ class ThreadedStore:
 
     async def __call__(self, action: Callable[[QbsyncStore], T], /) -> T:
         return await asyncio.to_thread(action, self._store)
+
+
+def linked_person_in(store_call: StoreCall) -> LinkedPersonOf:
+    """The executor's "who is this QBO customer linked to?", read from the store's customer
+    index: a document for an unlinked person must not pick a customer someone else holds (the
+    decider could not record that link: a customer is linked to one person, SYNC-RULES 1)."""
+
+    async def linked_person_of(tenant: str, customer_id: str) -> int | None:
+        link = await store_call(lambda store: store.link_for_customer(tenant, customer_id))
+        return link.person_id if link is not None else None
+
+    return linked_person_of
 
 
 class Handled(enum.Enum):
@@ -277,10 +291,16 @@ def add_executor_agent(
     Give it a publisher of its own (e.g. a second `FaustPublisher(app)`): `flush` awaits every
     delivery pending on that publisher, and a failed delivery must fail the batch it belongs to,
     not another agent's.
+
+    A `CommandRunner` built without a link lookup gets one over this store (streams/app.py
+    builds the runner before it has the store at hand).
     """
     from streams.app import _raw, raw_topic  # here: streams.app imports this module
 
-    step = ExecutorStep(publisher, ThreadedStore(store), runner, _utc_now, cluster_id)
+    store_call = ThreadedStore(store)
+    if isinstance(runner, CommandRunner) and runner.linked_person_of is None:
+        runner = runner.with_link_lookup(linked_person_in(store_call))
+    step = ExecutorStep(publisher, store_call, runner, _utc_now, cluster_id)
     commands = raw_topic(app, COMMANDS_TOPIC.name)
 
     @app.agent(commands, name="qbsync.executor")

@@ -37,6 +37,21 @@ class OutcomeUnknownError(Exception):
     command again could create a duplicate, so an operator must check first."""
 
 
+class CommandRefusedError(Exception):
+    """The command cannot be done as it stands (a record it needs is gone, a rule of the remote
+    refuses it): running it again will not help until someone changes the data. `code` names
+    the case for the decider and an operator."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def _refusal_code(exc: BaseException) -> str:
+    assert isinstance(exc, CommandRefusedError)
+    return exc.code
+
+
 @dataclass(frozen=True)
 class Failure:
     reason: str
@@ -99,6 +114,7 @@ FAILURE_POLICY: tuple[FailureRule, ...] = (
     FailureRule(crm.UnreachableError, True, _crm_code, "no answer after every retry"),
     FailureRule(crm.CrmError, False, _crm_code, "refused: validation, auth, permission"),
     FailureRule(OutcomeUnknownError, False, _fixed("maybe_applied"), "a create may have landed"),
+    FailureRule(CommandRefusedError, False, _refusal_code, "cannot be done as it stands"),
 )
 
 REMOTE_ERRORS: tuple[type[BaseException], ...] = tuple(rule.error for rule in FAILURE_POLICY)

@@ -1,4 +1,5 @@
-"""QBO commands: what each does with the QboGateway, and how it stays safe to run twice.
+"""QBO customer commands: what each does with the QboGateway, and how it stays safe to run twice.
+Document commands are in document_commands.py.
 
 Every write carries a requestid derived from the command id (outcomes.request_id), so a command
 run again after a crash gets QBO's replay of each earlier answer instead of a second customer.
@@ -14,14 +15,7 @@ from adapters.qbo.errors import DuplicateNameError, StaleObjectError
 from adapters.qbo.ports import QboGateway
 from engine.fields import QBO_EMAIL_FIELDS, normalise, qbo_value, without_qbo_clears_it_refuses
 from engine.names import disambiguated_display_name
-from schemas.commands import (
-    CreateQboCustomer,
-    CreateQboEstimate,
-    CreateQboInvoice,
-    FieldValues,
-    SendQboDocument,
-    UpdateQboCustomer,
-)
+from schemas.commands import CreateQboCustomer, FieldValues, UpdateQboCustomer
 from schemas.qbo import QboCustomer
 
 Result = dict[str, Any]
@@ -104,54 +98,38 @@ async def create_customer(
 ) -> Result:
     """Create; on a DisplayName clash (6240) the deterministic suffix of rule 6, then `-2`, ..."""
     data = command.data
-    name = _name_of(data.fields)
-    fields: FieldValues = dict(data.fields)
+    customer = await create_named_customer(
+        qbo, command.id, data.person_id, data.fields, writes, name_retries
+    )
+    shown = customer.DisplayName or data.fields.get("DisplayName") or ""
+    return {"customer": as_json(customer), "display_name": shown}
+
+
+async def create_named_customer(
+    qbo: QboGateway,
+    key: str,
+    person_id: int,
+    wanted: Mapping[str, str | None],
+    writes: Writes,
+    name_retries: int,
+) -> QboCustomer:
+    """Create the customer of CRM person `person_id`, its DisplayName suffixed on each clash.
+
+    `key` names the creation: attempt n sends requestid `key` (then `key-n<n>`), so whoever
+    sends the same key gets QBO's replay of the same customer.
+    """
+    name = _name_of(wanted)
+    fields: FieldValues = dict(wanted)
     tried: list[str] = [name] if name else []
     for attempt in range(name_retries + 1):
         writes.one()
-        rid = request_id(command.id, f"n{attempt}" if attempt else "")
+        rid = request_id(key, f"n{attempt}" if attempt else "")
         try:
-            customer = await qbo.create_customer(fields, rid)
-            shown = customer.DisplayName or fields.get("DisplayName") or ""
-            return {"customer": as_json(customer), "display_name": shown}
+            return await qbo.create_customer(fields, rid)
         except DuplicateNameError:
             if attempt == name_retries:
                 raise
-        candidate = disambiguated_display_name(name, data.person_id, tried)
+        candidate = disambiguated_display_name(name, person_id, tried)
         tried.append(candidate)
-        fields = {**data.fields, "DisplayName": candidate}
+        fields = {**wanted, "DisplayName": candidate}
     raise AssertionError("unreachable: the last clash re-raises")  # pragma: no cover
-
-
-async def create_invoice(qbo: QboGateway, command: CreateQboInvoice, writes: Writes) -> Result:
-    data = command.data
-    writes.one()
-    invoice = await qbo.create_invoice(
-        data.customer_id,
-        data.lines,
-        request_id(command.id),
-        from_estimate_id=data.from_estimate_id,
-        bill_email=data.bill_email,
-        txn_date=data.txn_date,
-    )
-    return {"invoice": as_json(invoice)}
-
-
-async def create_estimate(qbo: QboGateway, command: CreateQboEstimate, writes: Writes) -> Result:
-    data = command.data
-    writes.one()
-    estimate = await qbo.create_estimate(
-        data.customer_id,
-        data.lines,
-        request_id(command.id),
-        bill_email=data.bill_email,
-        txn_date=data.txn_date,
-    )
-    return {"estimate": as_json(estimate)}
-
-
-async def send_document(qbo: QboGateway, command: SendQboDocument, writes: Writes) -> Result:
-    data = command.data
-    writes.one()
-    document = await qbo.send(data.document_type, data.qbo_id, data.send_to, request_id(command.id))
-    return {"document": as_json(document)}

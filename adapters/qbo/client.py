@@ -37,6 +37,11 @@ _DOCUMENT_MODELS: dict[str, type[QboInvoice] | type[QboEstimate]] = {
 EntityT = TypeVar("EntityT", bound=QboEntity)
 
 
+def quoted(text: str) -> str:
+    """A string literal of QBO's query language: single quotes, backslash escapes."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 class QboClient:
     def __init__(
         self,
@@ -116,6 +121,15 @@ class QboClient:
                 return
             start += PAGE_SIZE
 
+    async def customers_with_email(self, email: str) -> list[QboCustomer]:
+        """Active customers whose PrimaryEmailAddr QBO finds equal to `email`, lowest Id first.
+
+        QBO's comparison is its own (the sandbox: case-insensitive); callers confirm equality.
+        """
+        # Not SQL: a QBO query string, the email quoted as QBO's query language wants.
+        select = f"SELECT * FROM Customer WHERE PrimaryEmailAddr = {quoted(email)} ORDERBY Id"  # noqa: S608
+        return [row async for row in self.query(select) if isinstance(row, QboCustomer)]
+
     async def count(self, entity: str, where: str | None = None) -> int:
         if not _ENTITY_NAME.match(entity):
             raise ValueError(f"not a QBO entity name: {entity!r}")
@@ -191,6 +205,15 @@ class QboClient:
         body = documents.sales_document(
             customer_id, lines, bill_email=bill_email, txn_date=txn_date
         )
+        return await self._entity(QboEstimate, "POST", "estimate", json=body, request_id=request_id)
+
+    async def update_estimate(
+        self, estimate_id: str, sync_token: str, fields: field_paths.FieldValues, request_id: str
+    ) -> QboEstimate:
+        """A sparse update of an estimate's `fields` (e.g. `TxnStatus`) on `sync_token`."""
+        body = field_paths.sparse_update_body(estimate_id, sync_token, fields)
+        if body is None:
+            return await self.get_estimate(estimate_id)
         return await self._entity(QboEstimate, "POST", "estimate", json=body, request_id=request_id)
 
     async def send(

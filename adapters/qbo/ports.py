@@ -53,6 +53,11 @@ class QboGateway(Protocol):
         """Every row of a SELECT (without STARTPOSITION/MAXRESULTS), paged 1000 at a time."""
         ...
 
+    async def customers_with_email(self, email: str) -> list[QboCustomer]:
+        """Active customers QBO finds with this PrimaryEmailAddr, lowest Id first (QBO compares
+        as it does: confirm equality before relying on a match)."""
+        ...
+
     async def count(self, entity: str, where: str | None = None) -> int: ...
 
     async def cdc(self, entities: Sequence[str], changed_since: datetime) -> CdcChanges: ...
@@ -83,6 +88,12 @@ class QboGateway(Protocol):
         bill_email: str | None = None,
         txn_date: str | None = None,
     ) -> QboEstimate: ...
+
+    async def update_estimate(
+        self, estimate_id: str, sync_token: str, fields: FieldValues, request_id: str
+    ) -> QboEstimate:
+        """A sparse update of the estimate's dotted `fields`, e.g. {"TxnStatus": "Closed"}."""
+        ...
 
     async def send(
         self, document_type: DocumentType, document_id: str, send_to: str | None, request_id: str

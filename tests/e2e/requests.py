@@ -10,9 +10,13 @@ from schemas.envelope import Envelope
 from schemas.requests import (
     Actor,
     DisableRequested,
+    DocumentSendRequested,
     EnableRequested,
+    EstimateConvertRequested,
+    EstimateCreateRequested,
     ImportRequested,
     InstallRequested,
+    InvoiceCreateRequested,
     SettingsSaveRequested,
 )
 from schemas.settings import IntegrationSettings
@@ -54,3 +58,49 @@ def disable(tenant: str, actor: Actor = ADMIN) -> Envelope:
 
 def run_import(tenant: str, *, dry_run: bool = False, actor: Actor = ADMIN) -> Envelope:
     return _request(ImportRequested, tenant, {"actor": actor.model_dump(), "dry_run": dry_run})
+
+
+def _lines(lines: list[tuple[str, str, str, str | None]]) -> list[dict[str, Any]]:
+    return [
+        {"item_id": item, "quantity": qty, "unit_price": price, "description": text}
+        for item, qty, price, text in lines
+    ]
+
+
+def create_document(
+    kind: str,
+    tenant: str,
+    *,
+    deal_id: int,
+    person_id: int,
+    lines: list[tuple[str, str, str, str | None]],
+    actor: Actor = ADMIN,
+    send_now: bool = False,
+) -> Envelope:
+    """An InvoiceCreateRequested or EstimateCreateRequested (`kind` is invoice or estimate)."""
+    cls = InvoiceCreateRequested if kind == "invoice" else EstimateCreateRequested
+    data = {
+        "actor": actor.model_dump(),
+        "deal_id": deal_id,
+        "person_id": person_id,
+        "lines": _lines(lines),
+        "send_now": send_now,
+    }
+    return _request(cls, tenant, data)
+
+
+def send_document(
+    tenant: str, kind: str, qbo_id: str, *, actor: Actor = ADMIN, send_to: str | None = None
+) -> Envelope:
+    data = {
+        "actor": actor.model_dump(),
+        "document_type": kind,
+        "qbo_id": qbo_id,
+        "send_to": send_to,
+    }
+    return _request(DocumentSendRequested, tenant, data)
+
+
+def convert_estimate(tenant: str, estimate_id: str, *, actor: Actor = ADMIN) -> Envelope:
+    data = {"actor": actor.model_dump(), "estimate_id": estimate_id}
+    return _request(EstimateConvertRequested, tenant, data)

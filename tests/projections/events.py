@@ -84,3 +84,80 @@ def dump(db: ProjectionDb) -> dict[str, list[tuple[Any, ...]]]:
             )
             for table in metadata.sorted_tables
         }
+
+
+def qbo_document_changed(
+    document_type: str,
+    qbo_id: str,
+    token: str,
+    op: str = "updated",
+    tenant: str = "acme-co",
+    **entity: Any,
+) -> Envelope:
+    """The golden QBO invoice/estimate change for another id / SyncToken / op / fields (a field
+    given as None is removed)."""
+    wire_type = f"qbsync.qbo.{document_type}.changed.v1"
+    body = golden(wire_type)["data"]["entity"] | {"Id": qbo_id, "SyncToken": token, **entity}
+    body = {key: value for key, value in body.items() if value is not None}
+    return event(
+        wire_type,
+        id=f"qbo-{document_type}-{qbo_id}-v{token}-{tenant}",
+        tenant=tenant,
+        subject=f"qbo/{document_type}/{qbo_id}",
+        data={"entity": body, "op": op},
+    )
+
+
+def document_created(
+    qbo_id: str, document_type: str = "invoice", tenant: str = "acme-co", **data: Any
+) -> Envelope:
+    """A DocumentCreated for a document on a deal (not a conversion), from the golden one."""
+    golden_data = golden("qbsync.decision.document.created.v1")["data"]
+    snapshot = golden_data["snapshot"] | {"Id": qbo_id, "LinkedTxn": []}
+    if document_type == "estimate":
+        snapshot = {k: v for k, v in snapshot.items() if k != "Balance"} | {"TxnStatus": "Pending"}
+    fields = {
+        "document_type": document_type,
+        "qbo_id": qbo_id,
+        "snapshot": snapshot,
+        "deal_id": 3301,
+        "from_estimate_id": None,
+        "estimate": None,
+        "request_id": f"req-{document_type}-{qbo_id}",
+        "input_id": f"out-{document_type}-{qbo_id}",
+        **data,
+    }
+    return event(
+        "qbsync.decision.document.created.v1",
+        id=f"dec-created-{document_type}-{qbo_id}-{tenant}",
+        tenant=tenant,
+        subject=f"qbo/{document_type}/{qbo_id}",
+        correlationid=fields["request_id"],
+        data=fields,
+    )
+
+
+def invoice_request_flow(qbo_id: str = "130") -> list[Envelope]:
+    """An invoice request (the golden one) applied with one command, which succeeds and
+    creates invoice `qbo_id` on deal 3301 for person 4211."""
+    request = event("qbsync.request.invoice.create.v1")  # req-9f00-invoice
+    command = event(
+        "qbsync.command.qbo.invoice.create.v1",
+        data={"request_id": request.id, "from_estimate_id": None},
+    )
+    applied = event(
+        "qbsync.decision.input.applied.v1",
+        id="dec-req-applied",
+        data={
+            "input_id": request.id,
+            "input_type": request.type,
+            "command_ids": [command.id],
+        },
+    )
+    succeeded = event(
+        "qbsync.outcome.succeeded.v1",
+        id="out-invoice-ok",
+        data={"command_id": command.id, "command_type": command.type},
+    )
+    created = document_created(qbo_id, request_id=request.id, input_id=succeeded.id)
+    return [request, applied, command, succeeded, created]

@@ -458,6 +458,13 @@ def _a_bit_of_everything() -> list:
         event(PROGRESSED),
         event(FINISHED),
         event(DEAD_LETTER),
+        event("qbsync.qbo.invoice.changed.v1"),
+        event("qbsync.decision.document.created.v1"),
+        event("qbsync.decision.document.sent.v1"),
+        event(
+            "qbsync.decision.installation.changed.v1",
+            data={"change": "installed", "crm_account_id": 42},
+        ),
     ]
 
 
@@ -466,18 +473,21 @@ def test_applying_the_same_batch_twice_changes_nothing(feed, projector, db):
     before = dump(db)
     counts = {name.removeprefix("proj_"): len(rows) for name, rows in before.items()}
     assert counts == {
-        "accountings": 2,  # InputIgnored and ImportStarted (it accounts for its request)
+        "accountings": 3,  # InputIgnored, ImportStarted and InstallationChanged (requests)
         "commands": 1,
         "conflicts": 1,
         "crm_people": 1,
         "dead_letters": 1,
-        "decisions_seen": 7,  # every decision of the list, by id
+        "decisions_seen": 10,  # every decision of the list, by id
+        "document_visibility": 1,
+        "documents": 2,  # invoice 130 and the estimate 101 it was converted from
         "imports": 1,
-        "inputs": 2,
+        "inputs": 3,
         "links": 1,
         "outcomes": 2,  # the failed command, and the import job ended by ImportFinished
         "positions": 6,  # crm, qbo, decisions, commands, outcomes, dead letters
         "qbo_customers": 1,
+        "request_documents": 2,  # created by one request, sent by another
     }
 
     assert projector.apply_batch(feed.log) == [False] * len(feed.log)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.commands import (
+    ConvertQboEstimate,
+    ConvertQboEstimateData,
     CreateCrmCompany,
     CreateCrmCompanyData,
     CreateCrmPerson,
@@ -67,23 +69,42 @@ def update_customer(
     )
 
 
+# What every document command carries back through its outcome: the user's request.
+ASKED: dict[str, Any] = {"request_id": "req-1", "requested_by": 7}
+
+
 def create_invoice(
     realm: str, data: dict[str, Any], *, command_id: str | None = None
 ) -> CreateQboInvoice:
-    body = CreateQboInvoiceData(realm_id=realm, **data)
+    body = CreateQboInvoiceData(realm_id=realm, **{**ASKED, **data})
     return CreateQboInvoice(**_envelope(f"crm/deal/{body.deal_id}", TENANT, command_id), data=body)
 
 
 def create_estimate(
     realm: str, data: dict[str, Any], *, command_id: str | None = None
 ) -> CreateQboEstimate:
-    body = CreateQboDocumentData(realm_id=realm, **data)
+    body = CreateQboDocumentData(realm_id=realm, **{**ASKED, **data})
     return CreateQboEstimate(**_envelope(f"crm/deal/{body.deal_id}", TENANT, command_id), data=body)
 
 
 def send_document(realm: str, kind: str, qbo_id: str, send_to: str | None) -> SendQboDocument:
-    data = SendQboDocumentData(realm_id=realm, document_type=kind, qbo_id=qbo_id, send_to=send_to)  # type: ignore[arg-type]
+    data = SendQboDocumentData(
+        realm_id=realm,
+        document_type=kind,
+        qbo_id=qbo_id,
+        send_to=send_to,
+        **ASKED,  # type: ignore[arg-type]
+    )
     return SendQboDocument(**_envelope(f"qbo/{kind}/{qbo_id}", TENANT, None), data=data)
+
+
+def convert_estimate(
+    realm: str, estimate_id: str, *, command_id: str | None = None
+) -> ConvertQboEstimate:
+    data = ConvertQboEstimateData(realm_id=realm, estimate_id=estimate_id, **ASKED)
+    return ConvertQboEstimate(
+        **_envelope(f"qbo/estimate/{estimate_id}", TENANT, command_id), data=data
+    )
 
 
 def create_person(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.crm import errors as crm
-from adapters.executor.failures import OutcomeUnknownError, failure_for
+from adapters.executor.failures import CommandRefusedError, OutcomeUnknownError, failure_for
 from adapters.executor.outcomes import request_id
 from adapters.executor.ports import CrmNotConfiguredError
 from adapters.qbo import errors as qbo
@@ -42,6 +42,11 @@ from qbsync.logs import register_secret
         (crm.ValidationError("refused", status=422), "422", False),
         (crm.NotAuthorizedError("bad key", status=401), "401", False),
         (OutcomeUnknownError("may have landed"), "maybe_applied", False),
+        (
+            CommandRefusedError("estimate 7 was rejected", "estimate_rejected"),
+            "estimate_rejected",
+            False,
+        ),
     ],
 )
 def test_each_final_remote_error_maps_to_a_code_and_whether_a_retry_can_help(

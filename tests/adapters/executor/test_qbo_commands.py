@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from adapters.executor.outcomes import outcome_id
-from adapters.qbo.models import BatchOperation
 from engine.ids import derived_id
 from schemas.catalog import encode
 from schemas.outcomes import CommandFailed, CommandSucceeded
-from schemas.qbo import QboCustomer, QboEstimate, QboInvoice, QboItem
+from schemas.qbo import QboCustomer
 from tests.adapters.executor import builders
 from tests.adapters.executor.builders import NOW, TENANT, new_id
 from tests.adapters.executor.conftest import runner_for
@@ -233,38 +230,6 @@ async def test_an_update_of_a_missing_customer_fails_for_good(runner):
     outcome = await runner.run(command)
     assert isinstance(outcome, CommandFailed)
     assert outcome.data.retryable is False and outcome.data.code in ("610", "404")
-
-
-# -- documents ------------------------------------------------------------------------------
-async def test_an_invoice_an_estimate_and_a_send_pass_through_once_per_command_id(runner, qbo):
-    customer = await arrange_customer(qbo)
-    item = (
-        await qbo.batch(
-            [BatchOperation("create", "Item", {
-                "Name": unique("Consulting"), "Type": "Service", "UnitPrice": 100,
-                "IncomeAccountRef": {"value": "1"},
-            })],
-            new_id(),
-        )
-    )[0].entity  # fmt: skip
-    assert isinstance(item, QboItem)
-    lines = [{"item_id": item.Id, "quantity": "2", "unit_price": "100"}]
-    document = {"customer_id": customer.Id, "person_id": 1, "deal_id": 2, "lines": lines}
-
-    estimate_command = builders.create_estimate(REALM, document)
-    estimate = QboEstimate.model_validate(succeeded(await runner.run(estimate_command))["estimate"])
-    invoice_command = builders.create_invoice(REALM, {**document, "from_estimate_id": estimate.Id})
-    invoice = QboInvoice.model_validate(succeeded(await runner.run(invoice_command))["invoice"])
-    again = succeeded(await runner.run(invoice_command))["invoice"]
-
-    assert again["Id"] == invoice.Id and invoice.TotalAmt == Decimal(200)
-    assert await qbo.count("Invoice", f"CustomerRef = '{customer.Id}'") == 1
-    assert [(t.TxnId, t.TxnType) for t in invoice.LinkedTxn] == [(estimate.Id, "Estimate")]
-
-    sent = succeeded(
-        await runner.run(builders.send_document(REALM, "invoice", invoice.Id, "p@x.co"))
-    )
-    assert sent["document"]["Id"] == invoice.Id and sent["document"]["EmailStatus"] == "EmailSent"
 
 
 # -- failures -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from engine.decide import decide
 from engine.state import TenantState
-from schemas.decisions import InputIgnored, RequestDenied
+from schemas.decisions import InputApplied, RequestDenied
 from schemas.envelope import Envelope
 from schemas.requests import (
     DocumentSendRequested,
@@ -74,9 +74,10 @@ IDS = ["invoice", "estimate", "convert", "send-invoice", "send-estimate"]
 
 def _decide(request: Envelope, permissions: Permissions) -> tuple[Envelope, ...]:
     settings = IntegrationSettings(permissions=permissions)
-    state = TenantState(installed=True, enabled=True, settings=settings)
+    state = TenantState(installed=True, enabled=True, settings=settings, realm_id="9130357")
     decision = decide(state, request, settings, NOW)
-    assert decision.commands == ()  # nothing of issue 6 reaches QBO yet, allowed or not
+    denied = any(isinstance(event, RequestDenied) for event in decision.events)
+    assert (decision.commands == ()) == denied  # a denied request sends nothing to QBO
     return decision.events
 
 
@@ -94,7 +95,7 @@ def test_rule_6_a_basic_user_without_the_switch_is_denied_with_the_reason(make, 
 @pytest.mark.parametrize(("make", "switch", "what"), CASES, ids=IDS)
 def test_rule_6_a_basic_user_with_the_switch_is_not_denied(make, switch, what):
     [outcome] = _decide(make(False), switch)
-    assert isinstance(outcome, InputIgnored) and outcome.data.reason == "not_handled"
+    assert isinstance(outcome, InputApplied) and len(outcome.data.command_ids) == 1
 
 
 @pytest.mark.parametrize(("make", "switch", "what"), CASES, ids=IDS)
