@@ -107,3 +107,17 @@ def topic_for(event_class: type[Envelope]) -> TopicSpec:
         if event_class in spec.value_types:
             return spec
     raise LookupError(f"no topic carries {type_of(event_class)}")
+
+
+def topic_markdown() -> str:
+    """The README's topic catalog table; a test keeps the README in step with it."""
+    lines = ["| topic | key | value types | retention |", "|---|---|---|---|"]
+    for spec in TOPICS:
+        types = ", ".join(f"`{name}`" for name in spec.type_names)
+        retention = (
+            "forever (`retention.ms=-1`)"
+            if spec.retention_ms == KEEP_FOREVER
+            else f"`retention.ms={spec.retention_ms}`"
+        )
+        lines.append(f"| `{spec.name}` | tenant id | {types} | {retention} |")
+    return "\n".join(lines)
