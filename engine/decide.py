@@ -6,14 +6,14 @@ Decision and command ids derive from the input id, so a redelivered input yields
 decision and commands, which downstream consumers dedupe on.
 
 Linked records (SYNC-RULES 5) are decided here; invoices and proposals (6) in
-engine/document_decisions.py.
+engine/document_decisions.py; restores (issue 7) in engine/restore.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from engine.accounting import ENGINE_SOURCE, Decision, decision_meta, request_denied
 from engine.accounting import applied as _applied
@@ -27,19 +27,20 @@ from engine.document_decisions import (
     document_outcome,
     document_request,
 )
-from engine.fields import derived_full_name
-from engine.ids import derived_id
 from engine.link_state import LinkState
-from engine.link_sync import Change, SyncPlan, field_changes, plan_both, plan_one_way
+from engine.link_sync import Change, SyncPlan, plan_both, plan_one_way
+from engine.link_writes import (
+    person_subject,
+    synced_decisions,
+    update_command_ids,
+    update_commands,
+)
 from engine.permissions import DOCUMENT_REQUESTS
-from engine.snapshots import with_values
+from engine.restore import restore_request
 from engine.state import TenantState
 from schemas.commands import (
-    FieldValues,
     UpdateCrmPerson,
-    UpdateCrmPersonData,
     UpdateQboCustomer,
-    UpdateQboCustomerData,
 )
 from schemas.common import parse_crm_timestamp
 from schemas.crm import CrmPersonChanged, CrmPersonDeleted
@@ -52,9 +53,6 @@ from schemas.decisions import (
     LinkMovedData,
     LinkObserved,
     LinkObservedData,
-    LinkSynced,
-    LinkSyncedData,
-    Side,
 )
 from schemas.envelope import Envelope, type_of
 from schemas.outcomes import CommandFailed, CommandSucceeded
@@ -67,7 +65,7 @@ from schemas.qbo import (
     QboInvoiceChanged,
     QboInvoiceDeleted,
 )
-from schemas.requests import EstimateCreateRequested, InvoiceCreateRequested
+from schemas.requests import EstimateCreateRequested, InvoiceCreateRequested, RestoreRequested
 from schemas.settings import IntegrationSettings
 
 # Accounting lives in engine/accounting.py (document decisions use it too); kept importable here.
@@ -112,7 +110,7 @@ def link_key(event: Envelope) -> LinkKey | None:
         return LinkKey(customer_id=event.data.id)
     if isinstance(event, QboCustomerMerged):
         return LinkKey(customer_id=event.data.merged_id)
-    if isinstance(event, InvoiceCreateRequested | EstimateCreateRequested):
+    if isinstance(event, InvoiceCreateRequested | EstimateCreateRequested | RestoreRequested):
         return LinkKey(person_id=event.data.person_id)
     if isinstance(event, CommandSucceeded):
         return _outcome_link_key(event)
@@ -135,10 +133,6 @@ def _outcome_link_key(event: CommandSucceeded) -> LinkKey | None:
 # --- envelopes --------------------------------------------------------------------------------
 
 
-def _person_subject(link: LinkState) -> str:
-    return f"crm/person/{link.person_id}"
-
-
 def _observed(
     event: Envelope,
     link: LinkState,
@@ -149,7 +143,7 @@ def _observed(
     confirms: str | None = None,
 ) -> LinkObserved:
     return LinkObserved(
-        **decision_meta(event, "link-observed", now, _person_subject(link)),
+        **decision_meta(event, "link-observed", now, person_subject(link)),
         data=LinkObservedData(
             input_id=event.id,
             person_id=link.person_id,
@@ -165,94 +159,6 @@ def _observed(
 
 
 # --- one observed change of a linked record -----------------------------------------------
-
-
-def _crm_after(record: dict[str, Any], values: dict[str, str | None]) -> dict[str, Any]:
-    """The CRM person after a write: it derives `full_name` from the names it holds."""
-    after = with_values(record, values)
-    if ("first_name" in values or "last_name" in values) and "full_name" not in values:
-        after["full_name"] = derived_full_name(after.get("first_name"), after.get("last_name"))
-    return after
-
-
-def _synced(
-    event: Envelope,
-    link: LinkState,
-    change: Change,
-    plan: SyncPlan,
-    qbo_token: str,
-    now: datetime,
-    commands: dict[Side, Envelope],
-) -> tuple[Envelope, ...]:
-    crm_before = dict(change.record) if change.side == "crm" else link.crm
-    qbo_before = dict(change.record) if change.side == "qbo" else link.qbo
-    crm_after = _crm_after(crm_before, plan.to_crm)
-    qbo_after = with_values(qbo_before, plan.to_qbo)
-    times = (
-        {"crm_changed_at": change.changed_at}
-        if change.side == "crm"
-        else {"qbo_changed_at": change.changed_at}
-    )
-    decisions: list[Envelope] = []
-    writes: tuple[tuple[Side, FieldValues, dict[str, Any]], ...] = (
-        ("qbo", plan.to_qbo, qbo_before),
-        ("crm", plan.to_crm, crm_before),
-    )
-    for side, values, before in writes:
-        if not values:
-            continue
-        first = not decisions
-        decisions.append(
-            LinkSynced(
-                **decision_meta(event, f"link-synced-{side}", now, _person_subject(link)),
-                data=LinkSyncedData(
-                    input_id=event.id,
-                    person_id=link.person_id,
-                    customer_id=link.customer_id,
-                    written_side=side,
-                    command_id=commands[side].id,
-                    changes=field_changes(before, values, side),
-                    crm=crm_after,
-                    qbo=qbo_after,
-                    qbo_sync_token=qbo_token,
-                    agreed=plan.agreed if first else {},
-                    conflicts=tuple(plan.conflicts) if first else (),
-                    **times,
-                ),
-            )
-        )
-    return tuple(decisions)
-
-
-def _commands(
-    event: Envelope, link: LinkState, plan: SyncPlan, qbo_token: str, now: datetime
-) -> dict[Side, Envelope]:
-    commands: dict[Side, Envelope] = {}
-    if plan.to_qbo:
-        commands["qbo"] = UpdateQboCustomer(
-            **decision_meta(event, "update-qbo-customer", now, f"qbo/customer/{link.customer_id}"),
-            data=UpdateQboCustomerData(
-                realm_id=link.realm_id,
-                customer_id=link.customer_id,
-                sync_token=qbo_token,
-                fields=plan.to_qbo,
-                base=plan.qbo_base,
-                person_id=link.person_id,
-            ),
-        )
-    if plan.to_crm:
-        commands["crm"] = UpdateCrmPerson(
-            **decision_meta(event, "update-crm-person", now, _person_subject(link)),
-            data=UpdateCrmPersonData(person_id=link.person_id, fields=plan.to_crm),
-        )
-    return commands
-
-
-def _command_ids(event: Envelope) -> dict[Side, str]:
-    return {
-        "qbo": derived_id(event.id, "update-qbo-customer"),
-        "crm": derived_id(event.id, "update-crm-person"),
-    }
 
 
 def _sync_change(
@@ -274,7 +180,7 @@ def _sync_change(
         detail = f"the link to QBO customer {link.customer_id} is inactive"
         return _ignored(event, "not_linked", detail, now, observed)
     planner = plan_both if settings.direction == "both" else plan_one_way
-    plan = planner(link, change, settings, _command_ids(event))
+    plan = planner(link, change, settings, update_command_ids(event))
     if not plan.writes:
         observed = _observed(event, link, change, version, now, plan)
         one_way_source = "qbo" if settings.direction == "qbo_to_crm" else "crm"
@@ -284,8 +190,8 @@ def _sync_change(
         if link.last_written == change.side:
             return _ignored(event, "echo", "the record holds what the engine wrote", now, observed)
         return _ignored(event, "no_mapped_change", "no mapped field changed", now, observed)
-    commands = _commands(event, link, plan, qbo_token, now)
-    decisions = _synced(event, link, change, plan, qbo_token, now, commands)
+    commands = update_commands(event, link, plan, qbo_token, now)
+    decisions = synced_decisions(event, link, change, plan, qbo_token, now, commands)
     return _applied(event, now, decisions, tuple(commands.values()))
 
 
@@ -341,7 +247,7 @@ def _crm_person_deleted(state: TenantState, event: CrmPersonDeleted, now: dateti
     if link is None or link.status == "ended":
         return _ignored(event, "not_linked", f"CRM person {event.data.id} is not linked", now)
     ended = LinkEnded(
-        **decision_meta(event, "link-ended", now, _person_subject(link)),
+        **decision_meta(event, "link-ended", now, person_subject(link)),
         data=LinkEndedData(
             input_id=event.id,
             person_id=link.person_id,
@@ -367,7 +273,7 @@ def _inactive(
     now: datetime,
 ) -> LinkInactive:
     return LinkInactive(
-        **decision_meta(event, "link-inactive", now, _person_subject(link)),
+        **decision_meta(event, "link-inactive", now, person_subject(link)),
         data=LinkInactiveData(
             input_id=event.id,
             person_id=link.person_id,
@@ -384,7 +290,7 @@ def _qbo_customer_merged(state: TenantState, event: QboCustomerMerged, now: date
         return _ignored(event, "not_linked", detail, now)
     surviving = event.data.surviving
     moved = LinkMoved(
-        **decision_meta(event, "link-moved", now, _person_subject(link)),
+        **decision_meta(event, "link-moved", now, person_subject(link)),
         data=LinkMovedData(
             input_id=event.id,
             person_id=link.person_id,
@@ -452,6 +358,8 @@ def decide(
         return _qbo_customer_merged(state, event, now)
     if isinstance(event, DOCUMENT_REQUESTS):
         return document_request(state, event, settings, now)
+    if isinstance(event, RestoreRequested):
+        return restore_request(state, event, settings, now)
     if isinstance(event, QBO_DOCUMENT_CHANGES):
         return _applied(event, now, (), ())
     # Recorded on its topic, accounted for here; rules for it arrive with their feature.

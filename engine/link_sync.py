@@ -176,7 +176,7 @@ def plan_both(
     plan = SyncPlan()
     for pair in settings.field_mapping:
         _reconcile_field(plan, link, change, pair, command_for)
-    return _shaped(plan, link, settings)
+    return shaped(plan, link, settings)
 
 
 def plan_one_way(
@@ -209,10 +209,10 @@ def plan_one_way(
                 side="crm",
                 pending=command_for["qbo"] if pair.qbo in plan.to_qbo else None,
             )
-    return _shaped(plan, link, settings)
+    return shaped(plan, link, settings)
 
 
-def _shaped(plan: SyncPlan, link: LinkState, settings: IntegrationSettings) -> SyncPlan:
+def shaped(plan: SyncPlan, link: LinkState, settings: IntegrationSettings) -> SyncPlan:
     """The CRM's name rules and QBO's never-emptied DisplayName (engine/crm_names.py)."""
     mapped = {pair.crm for pair in settings.field_mapping}
     current = {pair.crm: crm_value(link.crm, pair.crm) for pair in settings.field_mapping}

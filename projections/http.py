@@ -14,10 +14,13 @@ shown to every user: the caller shows them on deals the CRM lets that user see.
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import AwareDatetime
 
 from adapters.secrets import TenantSecrets
 from adapters.tenant_http import AUTH_RESPONSES, PREFIX, ErrorBody, tenant_guard
+from engine.history import RecordKind
 from projections.document_queries import DocumentFilter
+from projections.history_queries import RecordHistory
 from projections.models import (
     CustomerView,
     DocumentDetail,
@@ -162,6 +165,23 @@ def query_router(reader: ProjectionReader, keys: TenantSecrets) -> APIRouter:
         # A document the user may not see is answered exactly as one that does not exist.
         found = reader.document(tenant, document_type, qbo_id, user)
         return _found(found, f"no {document_type} {qbo_id}", tenant)
+
+    @router.get(
+        "/history/{kind}/{record_id}",
+        responses=_NOT_FOUND,
+        summary="One record's timeline across the CRM, QBO, the engine and users",
+        description="Every change with its source, each field before and after, and its cause; "
+        "`as_of` (RFC 3339) cuts the timeline there and gives the record as it was then. "
+        "kind: person, company (CRM ids) or customer (QBO id).",
+    )
+    def get_history(
+        tenant: Tenant,
+        kind: RecordKind,
+        record_id: Annotated[str, Path(pattern=r"^\d+$", description="CRM or QBO id")],
+        as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339 time")] = None,
+    ) -> RecordHistory:
+        found = reader.history(tenant, kind, record_id, as_of)
+        return _found(found, f"no history of {kind} {record_id}", tenant)
 
     @router.get(
         "/requests/{request_id}",

@@ -5,17 +5,18 @@ transaction together with the consumer's position of each partition (`proj_posit
 at or below the recorded offset of its (cluster, topic, partition) was applied already and is
 skipped. The projections depend only on the events, so replaying the topics into empty tables
 (issue 7) gives the same rows. An item with no event (an undecodable message) only moves the
-position.
+position. A projection is named after its module; a Projector may fold only some of them
+(`projections_named`, for `qbsync replay --projection`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
-from projections import customers, documents, health, imports, links
+from projections import customers, documents, health, history, imports, links
 from projections.db import ProjectionDb
 from projections.sql import insert_new
 from projections.tables import decisions_seen, positions
@@ -29,9 +30,34 @@ PROJECTIONS: tuple[Callable[[Envelope, Connection], None], ...] = (
     imports.project,
     health.project,
     documents.project,
+    history.project,
 )
 
+Projection = Callable[[Envelope, Connection], None]
+ALL = "all"
 Log = tuple[str, str, int]  # (cluster, topic, partition)
+
+
+class UnknownProjection(ValueError):
+    """A projection name that is not one of PROJECTIONS'."""
+
+
+def projection_name(projection: Projection) -> str:
+    """A projection's name is its module's: links, customers, imports, health, documents..."""
+    return projection.__module__.rsplit(".", 1)[-1]
+
+
+def projections_named(names: Iterable[str]) -> tuple[Projection, ...]:
+    """The projections with these names (`all`: every one), in the order of PROJECTIONS."""
+    by_name = {projection_name(projection): projection for projection in PROJECTIONS}
+    wanted = set(names)
+    if ALL in wanted:
+        return PROJECTIONS
+    unknown = sorted(wanted - set(by_name))
+    if unknown or not wanted:
+        valid = ", ".join([*by_name, ALL])
+        raise UnknownProjection(f"unknown projection {', '.join(unknown) or '(none)'}: {valid}")
+    return tuple(projection for name, projection in by_name.items() if name in wanted)
 
 
 @dataclass(frozen=True)
@@ -51,22 +77,30 @@ class Position:
 Item = tuple[Envelope | None, Position]
 
 
-def project(conn: Connection, event: Envelope) -> None:
-    """Fold one event into every projection (no position bookkeeping). A decision whose id was
-    folded in already is a re-publication (ADR 0009) and changes nothing: folding it again could
-    take a link or an import run back to an older state."""
+def project(
+    conn: Connection, event: Envelope, projections: Sequence[Projection] | None = None
+) -> None:
+    """Fold one event into `projections` (default: every one; no position bookkeeping). A
+    decision whose id was folded in already is a re-publication (ADR 0009) and changes nothing:
+    folding it again could take a link or an import run back to an older state."""
     if isinstance(event, DECISIONS) and not insert_new(
         conn, decisions_seen, {"tenant": event.tenant, "decision_id": event.id}
     ):
         return
-    for projection in PROJECTIONS:
+    for projection in PROJECTIONS if projections is None else projections:
         projection(event, conn)
 
 
 class Projector:
-    def __init__(self, db: ProjectionDb, consumer: str = DEFAULT_CONSUMER) -> None:
+    def __init__(
+        self,
+        db: ProjectionDb,
+        consumer: str = DEFAULT_CONSUMER,
+        projections: Sequence[Projection] | None = None,
+    ) -> None:
         self.db = db
         self.consumer = consumer
+        self.projections = projections  # None: every one in PROJECTIONS
 
     def apply(self, event: Envelope | None, position: Position) -> bool:
         """True if applied now, False if this position was applied already."""
@@ -86,7 +120,7 @@ class Projector:
                     results.append(False)
                     continue
                 if event is not None:
-                    project(conn, event)
+                    project(conn, event, self.projections)
                 done[position.log] = position.offset
                 moved.add(position.log)
                 results.append(True)

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, and_, case, exists, func, select
 
-from projections import document_queries
+from engine.history import RecordKind
+from projections import document_queries, history_queries
 from projections.db import ProjectionDb
 from projections.document_queries import ALL, DocumentFilter
+from projections.history_queries import RecordHistory
 from projections.models import Conflicts as ConflictSummary
 from projections.models import (
     ConflictView,
@@ -195,6 +197,13 @@ class ProjectionReader:
         """One document, or None when there is none or `viewer` may not see it."""
         with self.db.reading() as conn:
             return document_queries.one(conn, tenant, document_type, qbo_id, viewer)
+
+    def history(
+        self, tenant: str, kind: RecordKind, record_id: str, as_of: datetime | None = None
+    ) -> RecordHistory | None:
+        """One record's timeline (issue 7); with `as_of`, as it was then."""
+        with self.db.reading() as conn:
+            return history_queries.record_history(conn, tenant, kind, record_id, as_of)
 
     def request(self, tenant: str, request_id: str) -> RequestView | None:
         with self.db.reading() as conn:

@@ -311,3 +311,36 @@ document_visibility = Table(
     Column("visibility", String(20), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# --- history (issue 7): one row per change to a record, as one event tells it ---------------
+
+history = Table(
+    "proj_history",
+    metadata,
+    _tenant(),
+    Column("kind", String(10), primary_key=True),  # person | company | customer
+    Column("record_id", String(64), primary_key=True),
+    Column("event_id", String(ID), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("source", String(10), nullable=False),  # crm | qbo | engine | user
+    Column("event_type", String(100), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("cause_id", String(ID)),
+    Column("cause_kind", String(10)),  # event | command | import | request
+    Column("command_id", String(ID)),
+    Column("changes", JSON, nullable=False),  # [{field, before, after}]
+    Column("snapshot", JSON),  # the record after, from its own system's change event
+    Column("deleted", Boolean, nullable=False),
+    Index("proj_history_record", "tenant", "kind", "record_id", "at"),
+    Index("proj_history_cause", "tenant", "cause_id"),
+)
+
+# The last snapshot of each record from its own system: what the next change is compared with.
+history_heads = Table(
+    "proj_history_heads",
+    metadata,
+    _tenant(),
+    Column("kind", String(10), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("snapshot", JSON),  # null once deleted
+)

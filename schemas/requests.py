@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from schemas.common import FrozenModel, Money, NonNegativeMoney
 from schemas.envelope import Envelope
@@ -67,6 +67,27 @@ class EstimateConvertRequestedData(RequestData):
     estimate_id: str = Field(pattern=r"^\d+$")
 
 
+class RestoreRequestedData(RequestData):
+    """Put one linked person's mapped fields back to what they were at `as_of` (issue 7).
+
+    `values` are the CRM person's mapped fields as the history holds them at `as_of` (the
+    planner reads them; the engine writes them through its ordinary commands, so permissions,
+    direction and echo suppression apply). One request per person; the requests of one restore
+    share `restore_id`.
+    """
+
+    person_id: int
+    as_of: AwareDatetime
+    values: dict[str, str | None] = Field(
+        min_length=1, description="CRM field path → the value it had at as_of (null: empty)"
+    )
+    restore_id: str = Field(min_length=1, max_length=200, description="groups one restore")
+    scope: Literal["record", "qbo_change", "import"] = Field(
+        description="what was asked for: one record, what one QBO change or one import touched"
+    )
+    scope_id: str = Field(min_length=1, max_length=200, description="the record, change or import")
+
+
 class InstallRequested(Envelope):
     type: Literal["qbsync.request.install.v1"] = "qbsync.request.install.v1"
     data: InstallRequestedData
@@ -127,6 +148,11 @@ class EstimateConvertRequested(Envelope):
     data: EstimateConvertRequestedData
 
 
+class RestoreRequested(Envelope):
+    type: Literal["qbsync.request.restore.v1"] = "qbsync.request.restore.v1"
+    data: RestoreRequestedData
+
+
 REQUEST_EVENTS: tuple[type[Envelope], ...] = (
     InstallRequested,
     ConnectRequested,
@@ -140,4 +166,5 @@ REQUEST_EVENTS: tuple[type[Envelope], ...] = (
     EstimateCreateRequested,
     DocumentSendRequested,
     EstimateConvertRequested,
+    RestoreRequested,
 )

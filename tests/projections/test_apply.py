@@ -481,6 +481,10 @@ def test_applying_the_same_batch_twice_changes_nothing(feed, projector, db):
         "decisions_seen": 10,  # every decision of the list, by id
         "document_visibility": 1,
         "documents": 2,  # invoice 130 and the estimate 101 it was converted from
+        # person and customer changes: CRM and QBO change (1 each), link made and moved (2
+        # each), synced (1, the written side)
+        "history": 7,
+        "history_heads": 2,  # the CRM person and the QBO customer, as their systems said
         "imports": 1,
         "inputs": 3,
         "links": 1,
