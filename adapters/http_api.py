@@ -38,6 +38,7 @@ from adapters.qbo_bridge.ports import StaticTenantDirectory
 from adapters.qbo_bridge.reader import GatewayEntityReader
 from adapters.qbo_bridge.service import create_bridge
 from adapters.requests_api import RequestsApi
+from adapters.restore_api import RestoreApi
 from adapters.secrets import TenantSecrets, parse_pairs
 from adapters.watermarks import SqliteKnownIds, SqliteWatermarks
 from projections.db import ProjectionDb
@@ -77,9 +78,10 @@ def build_api(settings: Settings, bootstrap: str) -> FastAPI:
             CrmIngest(keys, publisher, SqliteIngestLedger(data / "ingest.db")).router
         )
         parts.enabled.append("crm-ingest")
-        _add_query_api(app, settings, bootstrap, keys, parts)
+        db = _add_query_api(app, settings, bootstrap, keys, parts)
         # Like the query API, requests come with the ingest keys and are not a part of their own.
         app.include_router(RequestsApi(keys, publisher, _utc_now).router)
+        app.include_router(RestoreApi(keys, publisher, db, _utc_now).router)
     crm_reader = _crm_reader(settings, parts)
     if settings.crm_webhook_tokens is not None and crm_reader is not None:
         tokens = TenantSecrets(parse_pairs(settings.crm_webhook_tokens.get_secret_value()))
@@ -132,7 +134,7 @@ def projections_url(settings: Settings) -> str:
 
 def _add_query_api(
     app: FastAPI, settings: Settings, bootstrap: str, keys: TenantSecrets, parts: ApiParts
-) -> None:
+) -> ProjectionDb:
     db = ProjectionDb.open(projections_url(settings))
     runner = ProjectionRunner(
         bootstrap,
@@ -155,6 +157,7 @@ def _add_query_api(
         if runner.stats.last_batch_at
         else None,
     }
+    return db
 
 
 def _add_qbo_bridge(

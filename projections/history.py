@@ -16,11 +16,18 @@ from sqlalchemy import Connection, select
 
 from engine.history import HOME_SYSTEM, HistoryEntry, RecordKind, entries_of
 from projections.sql import insert_new, upsert
-from projections.tables import history, history_heads
+from projections.tables import history, history_heads, history_mappings
+from schemas.decisions import InstallationChanged
 from schemas.envelope import Envelope
+from schemas.settings import IntegrationSettings
+
+DEFAULT_MAPPING = IntegrationSettings().field_mapping
 
 
 def project(event: Envelope, conn: Connection) -> None:
+    if isinstance(event, InstallationChanged):
+        _mapping(event, conn)
+
     def previous(kind: RecordKind, record_id: str) -> Mapping[str, Any] | None:
         row = conn.execute(
             select(history_heads.c.snapshot).where(
@@ -67,3 +74,19 @@ def _row(tenant: str, entry: HistoryEntry) -> dict[str, Any]:
         "snapshot": entry.snapshot,
         "deleted": entry.deleted,
     }
+
+
+def _mapping(event: InstallationChanged, conn: Connection) -> None:
+    """The field mapping in force: the default at install, then each saved one."""
+    if event.data.change == "installed":
+        mapping = DEFAULT_MAPPING
+    elif event.data.change == "settings_saved" and event.data.settings is not None:
+        mapping = event.data.settings.field_mapping
+    else:
+        return
+    row = {
+        "tenant": event.tenant,
+        "field_mapping": [pair.model_dump(mode="json") for pair in mapping],
+        "updated_at": event.time,
+    }
+    upsert(conn, history_mappings, row)

@@ -4,8 +4,8 @@ Each entry says who changed the record (source), each field before and after, an
 cause, with the cause's own type and changes when it is an event the history holds, or the
 import and who asked for it). Two facts come from elsewhere when read:
 - the engine's verdict on a change event of the CRM or QBO (applied, or ignored and why);
-- whether that change is the engine's own write coming back (an *echo*): its changed fields are
-  among those a preceding engine write of the record set, with the same values. Such a change is
+- whether that change is the engine's own write coming back (an *echo*): every field the
+  latest engine write of the record set changed to the written value here. Such a change is
   attributed to the engine and names the command, so "who cleared the phone?" has one answer.
 
 `as_of` cuts the timeline at that time and gives the record as its own system last reported it.
@@ -14,7 +14,7 @@ import and who asked for it). Two facts come from elsewhere when read:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
@@ -25,6 +25,7 @@ from projections.models import View
 from projections.tables import accountings, history, imports, inputs
 
 HistorySource = Literal["crm", "qbo", "engine", "user"]
+SOURCE_CLOCK_GRAIN = timedelta(seconds=1)  # the CRM stamps changes in whole seconds
 
 
 class FieldChangeView(View):
@@ -86,14 +87,20 @@ def record_history(
         return None
     verdicts = _verdicts(conn, tenant, [row["event_id"] for row in rows])
     causes = _causes(conn, tenant, rows)
-    entries, record, deleted = [], None, False
+    placed: list[tuple[datetime, int, TimelineEntry]] = []
+    record, deleted = None, False
     home = HOME_SYSTEM[kind]
     for index, row in enumerate(rows):
-        echo_of = _echo_of(row, rows[:index]) if row["source"] == home else None
+        write = _echo_of(row, rows) if row["source"] == home else None
         cause = None if row["cause_id"] == row["event_id"] else causes.get(row["cause_id"])
-        entries.append(_entry(row, cause, verdicts, echo_of))
+        echo_of = str(write["command_id"]) if write is not None else None
+        # An echo is told right after the write it reports, even when the system's coarser
+        # clock stamps it a fraction of a second before.
+        when = max(row["at"], write["at"]) if write is not None else row["at"]
+        placed.append((when, index, _entry(row, cause, verdicts, echo_of)))
         if row["source"] == home and (row["deleted"] or row["snapshot"] is not None):
             record, deleted = (None, True) if row["deleted"] else (row["snapshot"], False)
+    entries = [entry for _, _, entry in sorted(placed, key=lambda item: (item[0], item[1]))]
     return RecordHistory(
         tenant=tenant,
         kind=kind,
@@ -121,19 +128,27 @@ def _changes(raw: Sequence[dict[str, Any]]) -> list[FieldChangeView]:
     return [FieldChangeView(**change) for change in raw]
 
 
-def _echo_of(row: RowMapping, earlier: Sequence[RowMapping]) -> str | None:
-    """The engine command whose write this system change reports, if it is one (module doc)."""
+def _echo_of(row: RowMapping, rows: Sequence[RowMapping]) -> RowMapping | None:
+    """The engine write this system change reports, if it is one: every field the latest
+    engine write of the record (at most a second later: the CRM reports whole seconds) set holds
+    the written value here. The system may report more: fields it derives, like the CRM's full
+    name and map link."""
     changed = {change["field"]: change["after"] for change in row["changes"]}
     if not changed:
         return None
-    for candidate in reversed(earlier):
-        if candidate["source"] != "engine" or candidate["command_id"] is None:
-            continue
-        written = {change["field"]: change["after"] for change in candidate["changes"]}
-        if all(field in written and written[field] == value for field, value in changed.items()):
-            return str(candidate["command_id"])
-        if candidate["event_type"].endswith("link.synced.v1"):
-            return None  # only the latest write of the record can be coming back now
+    writes = [
+        candidate
+        for candidate in rows
+        if candidate["source"] == "engine"
+        and candidate["command_id"] is not None
+        and candidate["at"] <= row["at"] + SOURCE_CLOCK_GRAIN
+    ]
+    if not writes:
+        return None
+    latest = writes[-1]  # only the latest write of the record can be coming back now
+    written = {change["field"]: change["after"] for change in latest["changes"]}
+    if written and all(f in changed and changed[f] == v for f, v in written.items()):
+        return latest
     return None
 
 

@@ -344,3 +344,12 @@ history_heads = Table(
     Column("record_id", String(64), primary_key=True),
     Column("snapshot", JSON),  # null once deleted
 )
+
+# The tenant's field mapping as last saved: which fields a restore puts back.
+history_mappings = Table(
+    "proj_history_mappings",
+    metadata,
+    _tenant(),
+    Column("field_mapping", JSON, nullable=False),  # [{crm, qbo}]
+    Column("updated_at", UtcDateTime, nullable=False),
+)

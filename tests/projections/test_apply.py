@@ -485,6 +485,7 @@ def test_applying_the_same_batch_twice_changes_nothing(feed, projector, db):
         # each), synced (1, the written side)
         "history": 7,
         "history_heads": 2,  # the CRM person and the QBO customer, as their systems said
+        "history_mappings": 1,  # the field mapping installed with the tenant
         "imports": 1,
         "inputs": 3,
         "links": 1,
