@@ -8,6 +8,8 @@ from typing import Any
 
 from projections.history_queries import records_caused_by
 from projections.queries import ProjectionReader
+from projections.restore_plan import FieldFilter, plan_restore, requests_for
+from schemas.requests import Actor
 from tests.projections.events import Feed, event, golden, qbo_customer_changed
 
 TENANT = "acme-co"
@@ -17,6 +19,7 @@ PERSON = golden("qbsync.crm.person.changed.v1")["data"]["after"] | {
     "website": "https://johnsmith.example",
 }
 COMMAND = "5b1e2f0a-8d7c-5e3b-9a61-2c4d8e0f1a22"
+JANE = {"first_name": "Jane", "full_name": "Jane Smith", "phone": None, "website": None}
 
 
 def crm_change(event_id: str, at: datetime, tenant: str = TENANT, **fields: Any):
@@ -42,6 +45,7 @@ def story() -> list[Any]:
         data={
             "input_id": renamed.id,
             "command_id": COMMAND,
+            "crm": PERSON | JANE,
             "changes": [
                 {"field": "first_name", "before": "John", "after": "Jane"},
                 {"field": "full_name", "before": "John Smith", "after": "Jane Smith"},
@@ -125,3 +129,74 @@ def test_one_tenant_never_reads_anothers_history(feed: Feed, db):
     feed(crm_change("other-1", T0, tenant="beta-co"))
     assert ProjectionReader(db).history(TENANT, "person", "4211") is None
     assert ProjectionReader(db).history("beta-co", "person", "4211") is not None
+
+
+# --- planning a restore from the history -------------------------------------------------------
+
+
+def _linked_story() -> list[Any]:
+    made = event("qbsync.decision.link.made.v1", id="dec-made", time=T0 + timedelta(seconds=5))
+    seen, renamed, synced, echo = story()
+    return [seen, made, renamed, synced, echo]
+
+
+def test_a_restore_plan_puts_back_what_the_qbo_change_cleared(feed: Feed, db):
+    events = _linked_story()
+    feed(*events)
+    with db.reading() as conn:
+        plan = plan_restore(conn, TENANT, "qbo_change", events[2].id, T0 + timedelta(minutes=5))
+    [person] = plan.people
+    assert person.person_id == 4211 and person.customer_id == "58" and person.skipped is None
+    restored = {c.field: (c.now, c.restored) for c in person.changes}
+    assert restored["phone"] == (None, "555-1234")
+    assert restored["website"] == (None, "https://johnsmith.example")
+    assert restored["first_name"] == ("Jane", "John")
+    assert person.values == {c.field: c.restored for c in person.changes}
+
+
+def test_only_cleared_keeps_the_rest_of_the_later_change(feed: Feed, db):
+    events = _linked_story()
+    feed(*events)
+    with db.reading() as conn:
+        plan = plan_restore(
+            conn,
+            TENANT,
+            "record",
+            "person/4211",
+            T0 + timedelta(minutes=5),
+            FieldFilter(only_cleared=True),
+        )
+    [person] = plan.people
+    assert {c.field for c in person.changes} == {"phone", "website"}
+    with db.reading() as conn:
+        named = plan_restore(
+            conn,
+            TENANT,
+            "record",
+            "customer/58",
+            T0 + timedelta(minutes=5),
+            FieldFilter(fields=frozenset({"phone"})),
+        )
+    assert [c.field for c in named.people[0].changes] == ["phone"]
+
+
+def test_a_time_before_the_history_knew_the_person_is_skipped_with_the_reason(feed: Feed, db):
+    events = _linked_story()
+    feed(*events)
+    with db.reading() as conn:
+        plan = plan_restore(conn, TENANT, "record", "person/4211", T0 - timedelta(days=1))
+    assert plan.people[0].skipped is not None and "no CRM record" in plan.people[0].skipped
+    assert plan.to_request == []
+
+
+def test_a_restore_sends_one_request_per_person_with_ids_that_make_a_retry_the_same(feed, db):
+    events = _linked_story()
+    feed(*events)
+    with db.reading() as conn:
+        plan = plan_restore(conn, TENANT, "qbo_change", events[2].id, T0 + timedelta(minutes=5))
+    admin = Actor(user_id=1, is_admin=True)
+    first = requests_for(plan, admin, "restore-1", "/test", T0)
+    again = requests_for(plan, admin, "restore-1", "/test", T0 + timedelta(hours=1))
+    assert [r.id for r in first] == [r.id for r in again]
+    assert first[0].data.values["phone"] == "555-1234"
+    assert first[0].data.scope == "qbo_change" and first[0].data.scope_id == events[2].id
