@@ -8,6 +8,9 @@ CRM reaches QBO, and the change QBO reports back is recognised as our own echo.
 
 Between the two, a proposal (6): created and sent from a deal, accepted in QBO, converted to
 an invoice that shows on the person and the company in the query API, the estimate Closed.
+Last (issue 7): the person's timeline names the engine's write that cleared the fields and the
+QBO rename that caused it, and a restore of what that change cleared brings them back on both
+sides without an echo loop.
 
 Everything runs as `qbsync up` runs it (broker, sandboxes, worker, api, webhooks) in a fresh
 temporary data dir; each step waits for the real effect in the other system, and the exit code
@@ -24,6 +27,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +36,7 @@ from rich.console import Console
 from adapters.crm.connector import CrmConnector
 from adapters.qbo.connector import QboConnector
 from qbsync.config import Settings
+from qbsync.demo_history import act_history
 from qbsync.demo_proposal import act_proposal
 from qbsync.demo_watch import DecisionWatch
 from qbsync.logs import configure_logging
@@ -122,8 +127,14 @@ async def _story(stack: Stack, settings: Settings, report: Report) -> None:
         qbo, crm = qbo_connector.client(tenant, realm), crm_connector.client()
         person_id, customer_id = await _act_one(stack, watch, qbo, crm, report)
         await act_proposal(stack, watch, qbo, crm, report, person_id)
+        await asyncio.sleep(1.1)  # the CRM stamps changes in whole seconds
+        before_rename = datetime.now(UTC)
+        await asyncio.sleep(1.1)
         await _act_two(watch, qbo, crm, report, person_id, customer_id)
         await _act_three(stack, watch, qbo, crm, report, person_id, customer_id)
+        await act_history(
+            stack, watch, qbo, crm, report, person_id, customer_id, before_rename, CRM_ONLY
+        )
     finally:
         await watch.stop()
         await qbo_connector.aclose()
