@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import customer_sync, decider_vs_pipe, documents, qbo_burst, seed_speed
+from bench import customer_sync, decider_vs_pipe, documents, qbo_burst, replay, seed_speed
 from bench.machine import describe
 from qbsync.logs import configure_logging
 from streams.broker import EmbeddedBroker
@@ -55,6 +55,7 @@ def main() -> int:
         "documents": documents.run(),
         "qbo_burst": qbo_burst.run(),
         "seed_speed": seed_speed.run(),
+        "replay": replay.run(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

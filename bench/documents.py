@@ -132,7 +132,7 @@ async def measure(people: int = 40, invoices: int = 200) -> dict[str, Any]:
         ) as stack,
     ):
         items = {i["Name"]: i["Id"] for i in stack.qbo_query(TENANT, "select * from Item")}
-        line = [(items["Services"], "1", "100.00", "Bench")]
+        line: list[tuple[str, str, str, str | None]] = [(items["Services"], "1", "100.00", "Bench")]
         pairs = _people_and_deals(stack, _customers_with_email(stack, people))
         install, enable = req.install(TENANT, stack.realms[TENANT]), req.enable(TENANT)
         await stack.publish(install, enable)

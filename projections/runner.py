@@ -29,7 +29,6 @@ from engine.deadletter import RawMessage, dead_letter_for
 from projections.projector import Item, Position, Projector
 from qbsync.logs import get_logger
 from schemas.catalog import EventRejected, decode, encode
-from schemas.envelope import Envelope
 from schemas.topics import DEAD_LETTER, TOPICS
 from streams.admin import cluster_id_of
 
@@ -180,24 +179,12 @@ class ProjectionRunner:
             return None
 
     def _item(self, record: ConsumerRecord[bytes, bytes]) -> Item:
-        position = Position(record.topic, record.partition, record.offset, self.cluster_id or "")
-        event: Envelope | None = None
-        try:
-            event = decode(record.value or b"")
-        except EventRejected as exc:
+        (event, position), skipped = decode_record(record, self.cluster_id or "")
+        if event is None:
             self.stats.undecodable += 1
-            log.warning("projection_skipped", position=_where(record), reason=exc.reason)
-            return None, position
-        key = record.key.decode(errors="replace") if record.key is not None else None
-        if key != event.tenant:
-            self.stats.undecodable += 1
-            log.warning(
-                "projection_skipped",
-                position=_where(record),
-                reason=f"message key {key!r} is not the event's tenant {event.tenant!r}",
-            )
-            return None, position
-        self.stats.received[event.tenant] += 1
+            log.warning("projection_skipped", position=_where(record), reason=skipped)
+        else:
+            self.stats.received[event.tenant] += 1
         return event, position
 
     def _count(
@@ -253,6 +240,21 @@ class _SeekToPositions(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self._runner.seek_to_positions(self._consumer, assigned)
+
+
+def decode_record(record: ConsumerRecord[bytes, bytes], cluster: str) -> tuple[Item, str | None]:
+    """The item a message stands for, and why it carries no event (None: it has one). A message
+    that does not decode, or whose key is not its event's tenant, only moves the position (the
+    engine dead-letters it already). Shared by the runner and `qbsync replay`."""
+    position = Position(record.topic, record.partition, record.offset, cluster)
+    try:
+        event = decode(record.value or b"")
+    except EventRejected as exc:
+        return (None, position), exc.reason
+    key = record.key.decode(errors="replace") if record.key is not None else None
+    if key != event.tenant:
+        return (None, position), f"message key {key!r} is not the event's tenant {event.tenant!r}"
+    return (event, position), None
 
 
 def _where(record: ConsumerRecord[bytes, bytes]) -> str:

@@ -9,7 +9,11 @@ import typer
 
 from qbsync.config import Settings, env_var_markdown
 from qbsync.document_cli import estimate_app, invoice_app
+from qbsync.export_cli import export_command
+from qbsync.history_cli import history_command
 from qbsync.import_cli import import_command
+from qbsync.replay_cli import replay_command
+from qbsync.restore_cli import restore_command
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
@@ -140,8 +144,12 @@ def sandbox_crm(
 
 
 app.command("import")(import_command)
+app.command("replay")(replay_command)
+app.command("export")(export_command)
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(estimate_app, name="estimate")
+app.command("history")(history_command)
+app.command("restore")(restore_command)
 
 
 @app.command()
