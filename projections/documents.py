@@ -261,12 +261,16 @@ def _existing(conn: Connection, tenant: str, document_type: str, qbo_id: str) ->
 
 
 def _save(conn: Connection, event: Envelope, before: Row, row: Row) -> None:
-    """Write `row` stamped with `event`, unless it changes nothing (a stale or repeated
-    event leaves the row as it was, stamp included)."""
+    """Write `row`, stamped with the latest event about the document (by time, then id).
+
+    The stamp is the latest of every event applied to the row, whether it changed the row or
+    not, so it is the same whatever order the QBO changes and the decisions topics were read in
+    (a live runner and a replay interleave them differently)."""
     row = row | {"status": document_status(row)}
-    if row == before:
+    latest = max((before["updated_at"], before["event_id"]), (event.time, event.id))
+    if row == before and latest == (before["updated_at"], before["event_id"]):
         return
-    row |= {"event_id": event.id, "updated_at": event.time}
+    row |= {"event_id": latest[1], "updated_at": latest[0]}
     key = _key(row["tenant"], row["document_type"], row["qbo_id"])
     conn.execute(documents.update().where(*key).values(**row))
 

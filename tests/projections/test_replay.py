@@ -6,8 +6,8 @@ that does not decode and one keyed by the wrong tenant) to a topic set of its ow
 names with a suffix: other tests publish to the real topics meanwhile). The first two tenants'
 messages carry a Kafka timestamp an hour old, for `--since`. The real ProjectionRunner projects
 them as they are published, one by one (the live rows); each test replays them into a fresh
-database and compares every projection table row for row (position bookkeeping aside, and the
-two columns of proj_documents that depend on how topics interleave: see ORDER_STAMPS).
+database and compares every projection table row for row (position bookkeeping aside, and every
+column compared).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from projections.db import ProjectionDb
 from projections.projector import Projector
 from projections.replay import TargetRefused, replay
 from projections.runner import ProjectionRunner
-from projections.tables import conflicts, decisions_seen, documents, links, positions
+from projections.tables import conflicts, decisions_seen, links, positions
 from qbsync.cli import app
 from schemas.catalog import encode
 from schemas.envelope import Envelope
@@ -159,26 +159,9 @@ class History:
     live_url: str
 
 
-# proj_documents stamps a row with the last event that changed it (event_id, updated_at). Which
-# event that is depends on how qbsync.qbo.changes.v1 and qbsync.decisions.v1 interleave, and no
-# two readers (two live runners, or a replay) see them interleaved alike; the other columns
-# converge whatever the order. The stamps are left out of the comparison, and only there.
-ORDER_STAMPS = {
-    documents.name: tuple(
-        i for i, column in enumerate(documents.columns) if column.name in ("event_id", "updated_at")
-    )
-}
-
-
 def rows(db: ProjectionDb, tenants: tuple[str, ...] | None = None) -> Rows:
-    """Every projection table's rows (positions aside; documents without their order stamps),
-    of `tenants` if given."""
+    """Every projection table's rows (positions aside), of `tenants` if given."""
     found = {name: table for name, table in dump(db).items() if name != positions.name}
-    for name, stamps in ORDER_STAMPS.items():
-        found[name] = sorted(
-            tuple("-" if i in stamps else value for i, value in enumerate(row))
-            for row in found[name]
-        )
     if tenants is None:
         return found
     keep = {repr(tenant) for tenant in tenants}
