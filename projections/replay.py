@@ -27,15 +27,13 @@ projections' source of truth and a replay gives the rows the live runner has.
   would corrupt the links. So is a database holding a replay of other projections or of another
   cluster, unless the run rebuilds.
 
-The embedded tansu broker answers ListOffsets wrongly (docs/adr/0002): by timestamp it always
-returns the first offset (measured on 0.6.0: offset 0 for any time, even one in the future), and
-`latest` is the first offset of the last batch + 1. So the answer to `offsets_for_times` is used
-as a lower bound and, until the first message at or after `since` is met, messages are checked
-against their own Kafka timestamp (CreateTime: the publisher's clock, which tansu keeps) and
-skipped: on Apache Kafka this skips nothing, on tansu it scans from the start. The record
-timestamp, not the event's own `time`, is what is compared, so the answer is the same whichever
-the broker; a message without one is judged by its event's `time`. The end of each partition is
-the listed end offset corrected by the high watermark of its first Fetch answer.
+Reading is a one-shot scan (projections/topic_scan.py, which says how tansu's wrong ListOffsets
+answers are worked around). For `since`, the offsets Kafka finds by time are only a lower bound
+(tansu answers the first offset for any time), so until the first message at or after `since`
+is met, messages are checked against their own Kafka timestamp (CreateTime: the publisher's
+clock, which tansu keeps) and skipped: on Apache Kafka this skips nothing, on tansu it scans from
+the start. The record timestamp, not the event's own `time`, is what is compared, so the answer
+is the same whichever the broker; a message without one is judged by its event's `time`.
 """
 
 from __future__ import annotations
@@ -48,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import Table, delete, select
@@ -66,6 +64,15 @@ from projections.projector import (
 )
 from projections.runner import decode_record
 from projections.tables import decisions_seen, positions
+from projections.topic_scan import (
+    Batch,
+    ScanStalled,
+    TopicScan,
+    listed_offsets,
+    offsets_since,
+    one_shot_consumer,
+    partitions_of,
+)
 from qbsync.logs import get_logger
 from schemas.catalog import EventRejected, decode
 from schemas.topics import TOPICS
@@ -259,67 +266,47 @@ def _clear(
             conn.execute(positions.insert(), rows)
 
 
-# --- reading -----------------------------------------------------------------------------------
+# --- applying what is read --------------------------------------------------------------------
 
 
-class _Reader:
-    """Reads the assigned partitions from their start to their end and applies them."""
+class _Applier:
+    """Applies what a scan reads through the projector: one batch is written while the next is
+    fetched."""
 
     def __init__(
         self,
-        consumer: AIOKafkaConsumer,
+        scan: TopicScan,
         projector: Projector,
         cluster: str,
-        starts: dict[TopicPartition, int],
-        ends: dict[TopicPartition, int],
         since: datetime | None,
-        batch_max: int,
-        window: int,
-        stall_timeout_s: float,
         on_progress: Progress | None,
     ) -> None:
-        self.consumer, self.projector, self.cluster = consumer, projector, cluster
-        self.starts, self.ends = starts, ends
-        self.unfixed = set(ends)  # partitions whose end the first Fetch has not confirmed yet
-        self.pending = set(ends)  # not read to their end yet
-        # At most `window` partitions are fetched at a time (the others paused), so what the
-        # client buffers does not grow with the partition count: tansu answers a Fetch with
-        # megabytes per partition whatever max_partition_fetch_bytes says. Partition p of
-        # every topic first: the topics are all keyed by tenant, so those hold the same tenants.
-        self.waiting = sorted(ends, key=lambda tp: (tp.partition, tp.topic))
-        self.window = window
-        self.reading: set[TopicPartition] = set()
-        consumer.pause(*ends)
-        self._open()
+        self.scan, self.projector, self.cluster = scan, projector, cluster
+        # partitions still to be checked against `since`: each until its first message at or
+        # after it (the scan starts from a lower bound only)
         self.gate: dict[TopicPartition, int] = {}
         if since is not None:
-            self.gate = {tp: int(since.timestamp() * 1000) for tp in ends}
-        self.batch_max, self.stall_timeout_s = batch_max, stall_timeout_s
+            self.gate = {tp: int(since.timestamp() * 1000) for tp in scan.ends}
         self.on_progress = on_progress
-        self.stats = ReplayStats()
-        self._total()
+        self.stats = ReplayStats(total=scan.total)
 
     async def run(self) -> ReplayStats:
         applying: asyncio.Future[list[bool | None]] | None = None
         in_flight: list[Item] = []
-        last_news = time.monotonic()
         try:
-            while self.pending:
-                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.batch_max)
-                self._fix_ends()
-                items = self._items(batch)
-                await self._settle()
-                if batch:
-                    last_news = time.monotonic()
-                elif time.monotonic() - last_news > self.stall_timeout_s:
-                    stalled = ", ".join(sorted(f"{tp.topic}/{tp.partition}" for tp in self.reading))
-                    raise ReplayError(f"no answer for {stalled} in {self.stall_timeout_s:g} s")
-                if applying is not None:  # one batch is written while the next is fetched
-                    done, applying = await applying, None
-                    self._count(in_flight, done)
-                if items:
-                    in_flight = items
-                    applying = asyncio.ensure_future(asyncio.to_thread(self._apply, items))
+            try:
+                async for batch in self.scan.batches():
+                    self.stats.total = self.scan.total
+                    items = self._items(batch)
+                    if applying is not None:  # the previous batch was written meanwhile
+                        done, applying = await applying, None
+                        self._count(in_flight, done)
+                    if items:
+                        in_flight = items
+                        applying = asyncio.ensure_future(asyncio.to_thread(self._apply, items))
+            except ScanStalled as exc:
+                stalled = ", ".join(sorted(f"{tp.topic}/{tp.partition}" for tp in exc.partitions))
+                raise ReplayError(f"no answer for {stalled} in {exc.seconds:g} s") from exc
             if applying is not None:
                 done, applying = await applying, None
                 self._count(in_flight, done)
@@ -330,45 +317,12 @@ class _Reader:
         self._report()
         return self.stats
 
-    def _fix_ends(self) -> None:
-        """tansu lists an end offset that can be short of the last message: the high watermark
-        of the partition's first Fetch answer says where it really ends."""
-        for tp in list(self.unfixed):
-            highwater = self.consumer.highwater(tp)
-            if highwater is not None:
-                self.ends[tp] = max(self.ends[tp], highwater)
-                self.unfixed.discard(tp)
-        self._total()
-
-    def _total(self) -> None:
-        self.stats.total = sum(max(0, self.ends[tp] - self.starts[tp]) for tp in self.ends)
-
-    async def _settle(self) -> None:
-        """Pause each partition read up to its confirmed end, and open the next ones."""
-        for tp in list(self.reading - self.unfixed):
-            if await self.consumer.position(tp) >= self.ends[tp]:
-                self.consumer.pause(tp)
-                self.pending.discard(tp)
-                self.reading.discard(tp)
-        self._open()
-
-    def _open(self) -> None:
-        while self.waiting and len(self.reading) < self.window:
-            tp = self.waiting.pop(0)
-            self.reading.add(tp)
-            self.consumer.resume(tp)
-
-    def _items(
-        self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-    ) -> list[Item]:
+    def _items(self, batch: Batch) -> list[Item]:
         items: list[Item] = []
         for tp, records in batch.items():
-            end = self.ends[tp]
             for record in records:
-                if record.offset >= end and tp not in self.unfixed:
-                    break  # published after the run started
                 self.stats.read += 1
-                if tp in self.gate and self._before_since(record, self.gate[tp]):
+                if tp in self.gate and _before_since(record, self.gate[tp]):
                     self.stats.skipped_before_since += 1
                     items.append((None, self._position(record)))
                     continue
@@ -378,15 +332,6 @@ class _Reader:
                     self.stats.undecodable += 1
                 items.append(item)
         return items
-
-    @staticmethod
-    def _before_since(record: ConsumerRecord[bytes, bytes], since_ms: int) -> bool:
-        if record.timestamp is not None and record.timestamp >= 0:
-            return bool(record.timestamp < since_ms)
-        try:  # no Kafka timestamp: the event's own time
-            return decode(record.value or b"").time.timestamp() * 1000 < since_ms
-        except EventRejected:
-            return True
 
     def _position(self, record: ConsumerRecord[bytes, bytes]) -> Position:
         return Position(record.topic, record.partition, record.offset, self.cluster)
@@ -428,38 +373,14 @@ class _Reader:
             self.on_progress(self.stats)
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
-    known = await consumer.topics()  # fetches the cluster's metadata
-    missing = [topic for topic in topics if topic not in known]
-    if missing:
-        raise TopicMissing(
-            f"topic {', '.join(missing)} does not exist on this cluster: is it qbsync's?"
-        )
-    return [
-        TopicPartition(topic, partition)
-        for topic in topics
-        for partition in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
-
-
-async def _offsets_since(
-    consumer: AIOKafkaConsumer,
-    tps: list[TopicPartition],
-    since: datetime,
-    first: Mapping[TopicPartition, int],
-    ends: Mapping[TopicPartition, int],
-) -> dict[TopicPartition, int]:
-    """Kafka's first offset at or after `since`, per partition (its end if there is none); the
-    beginning if the broker cannot say. A lower bound only: the reader checks timestamps."""
-    try:
-        found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
-    except KafkaError as exc:
-        log.warning("replay_offsets_for_times_failed", error=repr(exc))
-        return dict(first)
-    return {
-        tp: max(first[tp], found[tp].offset) if found.get(tp) is not None else ends[tp]
-        for tp in tps
-    }
+def _before_since(record: ConsumerRecord[bytes, bytes], since_ms: int) -> bool:
+    """Whether the message was published before `since_ms` (see the module docstring)."""
+    if record.timestamp is not None and record.timestamp >= 0:
+        return bool(record.timestamp < since_ms)
+    try:  # no Kafka timestamp: the event's own time
+        return decode(record.value or b"").time.timestamp() * 1000 < since_ms
+    except EventRejected:
+        return True
 
 
 # --- the replay --------------------------------------------------------------------------------
@@ -491,14 +412,7 @@ async def replay(
     chosen = projections_named(names)
     consumer = consumer_name(chosen)
     read = tuple((topic_names or {}).get(topic, topic) for topic in topics_for(chosen))
-    kafka = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        client_id=REPLAY_CONSUMER,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=fetch_max_wait_ms,  # tansu answers multi-partition fetches then
-    )
+    kafka = one_shot_consumer(bootstrap, REPLAY_CONSUMER, fetch_max_wait_ms)
     try:
         cluster = await cluster_id_of(bootstrap)
         await kafka.start()
@@ -506,17 +420,19 @@ async def replay(
         await kafka.stop()
         raise BrokerUnavailable(f"the broker at {bootstrap} does not answer: {exc}") from exc
     try:
-        tps = await _partitions(kafka, read)
-        kafka.assign(tps)
-        first = await kafka.beginning_offsets(tps) if tps else {}
-        ends = await kafka.end_offsets(tps) if tps else {}
+        tps, missing = await partitions_of(kafka, read)
+        if missing:
+            raise TopicMissing(
+                f"topic {', '.join(missing)} does not exist on this cluster: is it qbsync's?"
+            )
+        first, ends = await listed_offsets(kafka, tps)
         rebuild = from_beginning or since is not None
         plan = await asyncio.to_thread(_plan, db, consumer, cluster, rebuild)
         projector = Projector(db, consumer, chosen)
         if plan.mode == "rebuild":
             starts = dict(first)
             if since is not None:
-                starts = await _offsets_since(kafka, tps, since, first, ends)
+                starts = await offsets_since(kafka, tps, since, first, ends)
             await asyncio.to_thread(
                 _clear, db, (*plan.previous, *chosen), consumer, cluster, starts
             )
@@ -526,21 +442,16 @@ async def replay(
                 tp: max(first[tp], done.get((tp.topic, tp.partition), first[tp] - 1) + 1)
                 for tp in tps
             }
-        for tp in tps:
-            kafka.seek(tp, starts[tp])
-        reader = _Reader(
+        scan = TopicScan(
             kafka,
-            projector,
-            cluster,
             starts,
-            dict(ends),
-            since,
-            batch_max,
-            window,
-            stall_timeout_s,
-            on_progress,
+            ends,
+            window=window,
+            batch_max=batch_max,
+            poll_ms=200,
+            stall_timeout_s=stall_timeout_s,
         )
-        stats = await reader.run()
+        stats = await _Applier(scan, projector, cluster, since, on_progress).run()
     except KafkaError as exc:
         raise BrokerUnavailable(f"the broker at {bootstrap} failed: {exc!r}") from exc
     finally:

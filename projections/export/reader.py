@@ -1,28 +1,30 @@
 """Read one tenant's messages off the topics once: every partition from the beginning up to the
-end offsets taken at start. No consumer group: nothing is committed, nothing else is disturbed.
-
-The embedded tansu broker lists an end offset that can be short of the last message (the first
-offset of the last batch + 1, docs/adr/0002): as in projections/replay.py, each partition's end
-is corrected by the high watermark of its first Fetch answer, and a partition is done only once
-that answer came.
+end offsets taken at start, as a one-shot scan (projections/topic_scan.py: no consumer group,
+nothing committed, and how the embedded tansu broker's short end offsets are corrected).
 
 Every topic is keyed by tenant id, so messages are filtered on the key before they are decoded.
 A message with the tenant's key that does not decode, or whose event names another tenant, is
 counted and skipped (the engine dead-letters it already, as projections/runner.py skips it).
 Order is the log's within each partition (which is what engine/history.py needs: one tenant's
-events of one topic are on one partition); partitions interleave as they are fetched.
+events of one topic are on one partition); partitions interleave as they are fetched, all of
+them at once (no window).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from projections.export.rows import Where
+from projections.topic_scan import (
+    ScanStalled,
+    TopicScan,
+    listed_offsets,
+    one_shot_consumer,
+    partitions_of,
+)
 from schemas.catalog import EventRejected, decode
 from schemas.envelope import Envelope
 from schemas.topics import TOPICS
@@ -74,72 +76,48 @@ async def read_tenant(
     listed. Raises TopicsMissing, or ReadStalled when nothing arrives for
     `stall_timeout_s` while partitions are short of their end."""
     key = tenant.encode()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        client_id="qbsync-export",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=fetch_max_wait_ms,  # the embedded broker answers at the wait
-    )
+    consumer = one_shot_consumer(bootstrap, "qbsync-export", fetch_max_wait_ms)
     try:
         await consumer.start()
-        await consumer.topics()  # fetches the metadata
-        partitions: list[TopicPartition] = []
-        for topic in topics:
-            numbers = consumer.partitions_for_topic(topic)
-            if not numbers:
-                stats.missing_topics.append(topic)
-                continue
-            partitions += [TopicPartition(topic, number) for number in sorted(numbers)]
+        partitions, missing = await partitions_of(consumer, topics)
+        stats.missing_topics += missing
         if not partitions:
             raise TopicsMissing(
                 f"none of the qbsync topics exist on this cluster ({', '.join(topics)}): "
                 "has the engine ever run on it?"
             )
-        begin = await consumer.beginning_offsets(partitions)
-        listed = await consumer.end_offsets(partitions)
-        ends = {tp: listed[tp] for tp in partitions if listed[tp] > begin[tp]}
-        unconfirmed = set(ends)  # ends the high watermark of a Fetch has not confirmed yet
+        begin, listed = await listed_offsets(consumer, partitions)
+        # an empty partition is left out: it has nothing to scan
+        starts = {tp: begin[tp] for tp in partitions if listed[tp] > begin[tp]}
+        scan = TopicScan(
+            consumer,
+            starts,
+            {tp: listed[tp] for tp in starts},
+            batch_max=batch_max,
+            poll_ms=500,
+            stall_timeout_s=stall_timeout_s,
+        )
         stats.partitions = len(partitions)
-        stats.to_scan = sum(ends[tp] - begin[tp] for tp in ends)
+        stats.to_scan = scan.total
         on_plan(stats)
-        if not ends:
+        if not starts:
             return
-        consumer.assign(list(ends))
-        for tp in ends:
-            consumer.seek(tp, begin[tp])
-        pending = set(ends)
-        last_news = time.monotonic()
-        while pending:
-            fetched = await consumer.getmany(timeout_ms=500, max_records=batch_max)
-            for tp in list(unconfirmed):
-                highwater = consumer.highwater(tp)
-                if highwater is not None:
-                    ends[tp] = max(ends[tp], highwater)
-                    unconfirmed.discard(tp)
-            stats.to_scan = sum(ends[tp] - begin[tp] for tp in ends)
-            reads: list[Read] = []
-            for tp, records in fetched.items():
-                for record in records:
-                    if record.offset >= ends[tp] and tp not in unconfirmed:
-                        break  # published after the read started
-                    stats.scanned += 1
-                    if record.key == key:
-                        read = _decoded(record, tenant, stats)
-                        if read is not None:
-                            reads.append(read)
-            for tp in list(pending - unconfirmed):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-                    consumer.pause(tp)
-            if fetched:
-                last_news = time.monotonic()
-            elif time.monotonic() - last_news > stall_timeout_s:
-                short = ", ".join(f"{tp.topic}/{tp.partition}" for tp in sorted(pending))
-                raise ReadStalled(f"no messages for {stall_timeout_s:g} s; short of end: {short}")
-            stats.events += len(reads)
-            yield reads
+        try:
+            async for batch in scan.batches():
+                stats.to_scan = scan.total
+                reads: list[Read] = []
+                for records in batch.values():
+                    stats.scanned += len(records)
+                    for record in records:
+                        if record.key == key:  # every topic is keyed by tenant: decode only these
+                            read = _decoded(record, tenant, stats)
+                            if read is not None:
+                                reads.append(read)
+                stats.events += len(reads)
+                yield reads
+        except ScanStalled as exc:
+            short = ", ".join(f"{tp.topic}/{tp.partition}" for tp in sorted(exc.partitions))
+            raise ReadStalled(f"no messages for {exc.seconds:g} s; short of end: {short}") from exc
     finally:
         await consumer.stop()
 

@@ -25,9 +25,9 @@ from projections.projector import (
 )
 from projections.replay import (
     TargetRefused,
+    _before_since,
     _clear,
     _plan,
-    _Reader,
     consumer_name,
     tables_of,
     topics_for,
@@ -137,11 +137,11 @@ def _record(timestamp: int | None, value: bytes) -> ConsumerRecord[bytes, bytes]
 def test_since_compares_the_kafka_timestamp_else_the_events_own_time() -> None:
     since_ms = int(datetime(2026, 11, 24, 21, 3, tzinfo=UTC).timestamp() * 1000)
     made = encode(event("qbsync.decision.link.made.v1"))  # time 21:02:12
-    assert _Reader._before_since(_record(since_ms - 1, made), since_ms)
-    assert not _Reader._before_since(_record(since_ms, made), since_ms)
-    assert _Reader._before_since(_record(-1, made), since_ms)
+    assert _before_since(_record(since_ms - 1, made), since_ms)
+    assert not _before_since(_record(since_ms, made), since_ms)
+    assert _before_since(_record(-1, made), since_ms)
     later = encode(event("qbsync.decision.link.made.v1", time="2026-11-24T21:04:00Z"))
-    assert not _Reader._before_since(_record(None, later), since_ms)
+    assert not _before_since(_record(None, later), since_ms)
 
 
 def test_the_command_reads_since_and_projection_names() -> None:
