@@ -24,7 +24,7 @@ from adapters.requests_api import status_url
 from adapters.secrets import TenantSecrets
 from adapters.tenant_http import AUTH_RESPONSES, PREFIX, ErrorBody, tenant_guard
 from projections.db import ProjectionDb
-from projections.restore_plan import FieldFilter, RestorePlan, plan_restore, requests_for
+from projections.restore_plan import FieldFilter, plan_restore, requests_for
 from schemas.common import FrozenModel
 from schemas.requests import Actor
 from schemas.topics import REQUESTS
@@ -47,26 +47,6 @@ class RestoreBody(FrozenModel):
     )
     dry_run: bool = False
     restore_id: str | None = Field(default=None, min_length=1, max_length=200)
-
-
-def plan_json(plan: RestorePlan) -> dict[str, Any]:
-    return {
-        "scope": plan.scope,
-        "scope_id": plan.scope_id,
-        "as_of": plan.as_of.isoformat(),
-        "problem": plan.problem,
-        "people": [
-            {
-                "person_id": person.person_id,
-                "customer_id": person.customer_id,
-                "skipped": person.skipped,
-                "changes": [
-                    {"field": c.field, "now": c.now, "restored": c.restored} for c in person.changes
-                ],
-            }
-            for person in plan.people
-        ],
-    }
 
 
 class RestoreApi:
@@ -95,7 +75,7 @@ class RestoreApi:
                 plan = plan_restore(conn, tenant, scope, scope_id, body.as_of, only)  # type: ignore[arg-type]
             restore_id = body.restore_id or str(uuid.uuid4())
             requests = requests_for(plan, body.actor, restore_id, SOURCE, clock())
-            answer: dict[str, Any] = {"plan": plan_json(plan), "dry_run": body.dry_run}
+            answer: dict[str, Any] = {"plan": plan.as_json(), "dry_run": body.dry_run}
             if body.dry_run or not requests:
                 return JSONResponse(answer, status_code=200)
             try:

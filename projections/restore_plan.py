@@ -57,6 +57,28 @@ class RestorePlan:
     def to_request(self) -> list[PersonRestore]:
         return [p for p in self.people if p.skipped is None and p.changes]
 
+    def as_json(self) -> dict[str, Any]:
+        """The plan as the CLI prints it and the HTTP API answers it."""
+        return {
+            "tenant": self.tenant,
+            "scope": self.scope,
+            "scope_id": self.scope_id,
+            "as_of": self.as_of.isoformat(),
+            "problem": self.problem,
+            "people": [
+                {
+                    "person_id": person.person_id,
+                    "customer_id": person.customer_id,
+                    "skipped": person.skipped,
+                    "changes": [
+                        {"field": c.field, "now": c.now, "restored": c.restored}
+                        for c in person.changes
+                    ],
+                }
+                for person in self.people
+            ],
+        }
+
 
 def _mapping(conn: Connection, tenant: str) -> tuple[FieldPair, ...]:
     row = conn.execute(

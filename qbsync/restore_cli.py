@@ -56,27 +56,6 @@ def _scope(
     return scope, scope_id  # type: ignore[return-value]
 
 
-def plan_as_json(plan: RestorePlan) -> dict[str, object]:
-    return {
-        "tenant": plan.tenant,
-        "scope": plan.scope,
-        "scope_id": plan.scope_id,
-        "as_of": plan.as_of.isoformat(),
-        "problem": plan.problem,
-        "people": [
-            {
-                "person_id": person.person_id,
-                "customer_id": person.customer_id,
-                "skipped": person.skipped,
-                "changes": [
-                    {"field": c.field, "now": c.now, "restored": c.restored} for c in person.changes
-                ],
-            }
-            for person in plan.people
-        ],
-    }
-
-
 def render_plan(plan: RestorePlan) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -194,7 +173,7 @@ def restore_command(
     with database.reading() as conn:
         only = FieldFilter(frozenset(field) if field else None, only_cleared)
         plan = plan_restore(conn, tenant, scope, scope_id, as_of, only)
-    result: dict[str, object] = {"plan": plan_as_json(plan), "dry_run": dry_run}
+    result: dict[str, object] = {"plan": plan.as_json(), "dry_run": dry_run}
     if not as_json:
         render_plan(plan)
     requests = requests_for(

@@ -9,7 +9,6 @@ effect in the other (or for the decision that explains why there is none).
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,23 +17,13 @@ import pytest
 
 from schemas.settings import IntegrationSettings
 from tests.e2e import requests as req
+from tests.e2e.waiting import eventually
 from tests.support.stack import Stack, running_stack, serving_bridges
 
 pytestmark = pytest.mark.broker
 TENANT = "acme-co"
 JOHN = "john.smith@example.com"
 CRM_ONLY = {"phone": "555-1234", "website": "https://smith.example", "work_city": "Springfield"}
-
-
-def eventually(probe: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 45) -> Any:
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not ok(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r} after {timeout}s")
-        time.sleep(0.3)
-        value = probe()
-    return value
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,6 +21,7 @@ from schemas.envelope import Envelope
 from schemas.requests import Actor
 from schemas.settings import IntegrationSettings, Permissions
 from tests.e2e import requests as req
+from tests.e2e.waiting import eventually
 from tests.support.stack import INGEST_KEY, Stack, running_stack, serving_bridges
 
 pytestmark = pytest.mark.broker
@@ -29,17 +30,6 @@ JOHN = "john.smith@example.com"
 OWNER = 1  # req.ADMIN installs: the installation owner
 OTHER = 2  # a basic user
 Line = tuple[str, str, str, str | None]
-
-
-def eventually(probe: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 45) -> Any:
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not ok(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r} after {timeout}s")
-        time.sleep(0.3)
-        value = probe()
-    return value
 
 
 @pytest.fixture(scope="module")

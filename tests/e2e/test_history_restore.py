@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 
 from schemas.settings import IntegrationSettings
 from tests.e2e import requests as req
+from tests.e2e.waiting import eventually
 from tests.support.stack import INGEST_KEY, Stack, running_stack, serving_bridges
 
 pytestmark = pytest.mark.broker
@@ -29,17 +30,6 @@ TENANT = "hist-co"
 JOHN = "john.smith@history.example"
 CRM_ONLY = {"phone": "555-1234", "website": "https://smith.example", "work_city": "Springfield"}
 ADMIN = {"user_id": 1, "is_admin": True}
-
-
-def eventually(probe: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 45) -> Any:
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not ok(value):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r} after {timeout}s")
-        time.sleep(0.3)
-        value = probe()
-    return value
 
 
 @pytest.fixture(scope="module")
