@@ -23,8 +23,9 @@ from adapters.ports import Publisher
 from adapters.requests_api import status_url
 from adapters.secrets import TenantSecrets
 from adapters.tenant_http import AUTH_RESPONSES, PREFIX, ErrorBody, tenant_guard
+from engine.restore import FieldFilter
 from projections.db import ProjectionDb
-from projections.restore_plan import FieldFilter, plan_restore, requests_for
+from projections.restore_plan import plan_restore, requests_for
 from schemas.common import FrozenModel
 from schemas.requests import Actor
 from schemas.topics import REQUESTS

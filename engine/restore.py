@@ -19,7 +19,10 @@ values, gets no command: the request is ignored with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from engine.accounting import Decision, applied, ignored, request_denied
 from engine.fields import crm_to_qbo_applies, crm_value, qbo_value, same_value
@@ -30,7 +33,49 @@ from engine.state import TenantState
 from schemas.commands import FieldValues
 from schemas.decisions import AgreedValue, Side
 from schemas.requests import RestoreRequested
-from schemas.settings import IntegrationSettings
+from schemas.settings import FieldPair, IntegrationSettings
+
+
+@dataclass(frozen=True)
+class FieldRestore:
+    """One mapped CRM field: its value now, and the value a restore puts back."""
+
+    field: str
+    now: str | None
+    restored: str | None
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    """Which of the fields that differ to put back: all (default), these, or only the ones
+    emptied since T (what a QBO overwrite cleared, keeping the rest of its change)."""
+
+    fields: frozenset[str] | None = None
+    only_cleared: bool = False
+
+    def keeps(self, change: FieldRestore) -> bool:
+        if self.fields is not None and change.field not in self.fields:
+            return False
+        return not self.only_cleared or (change.now is None and change.restored is not None)
+
+
+def fields_to_restore(
+    then: Mapping[str, Any],
+    now: Mapping[str, Any],
+    mapping: Iterable[FieldPair],
+    only: FieldFilter,
+) -> tuple[FieldRestore, ...]:
+    """The mapped CRM fields whose value at T (`then`) differs from today's (`now`), as the
+    filter chooses: what a restore of this person plans to put back."""
+    changes = (
+        (pair, FieldRestore(pair.crm, crm_value(now, pair.crm), crm_value(then, pair.crm)))
+        for pair in mapping
+    )
+    return tuple(
+        change
+        for pair, change in changes
+        if not same_value(pair, change.now, change.restored) and only.keeps(change)
+    )
 
 
 def plan_restore(

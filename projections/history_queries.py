@@ -112,6 +112,30 @@ def record_history(
     )
 
 
+class ReportedRecord(View):
+    record: dict[str, Any] | None
+    deleted: bool
+
+
+def reported_record(
+    conn: Connection, tenant: str, kind: RecordKind, record_id: str, as_of: datetime | None = None
+) -> ReportedRecord | None:
+    """The record as its own system last reported it (at or before `as_of`): one row read, for
+    callers that need the record and not its timeline. None: never reported by then."""
+    query = select(history.c.snapshot, history.c.deleted).where(
+        history.c.tenant == tenant,
+        history.c.kind == kind,
+        history.c.record_id == record_id,
+        history.c.source == HOME_SYSTEM[kind],  # its change and delete events, each a snapshot
+    )
+    if as_of is not None:
+        query = query.where(history.c.at <= as_of)
+    row = conn.execute(query.order_by(history.c.at.desc(), history.c.event_id.desc())).first()
+    if row is None:
+        return None
+    return ReportedRecord(record=None if row.deleted else row.snapshot, deleted=row.deleted)
+
+
 def records_caused_by(conn: Connection, tenant: str, cause_id: str) -> list[tuple[str, str]]:
     """(kind, record id) of every record whose history names `cause_id` as a cause: what one
     QBO change or one import touched."""

@@ -4,7 +4,7 @@ The scope is one record (a person, or a customer: its linked person), or every r
 change or one import touched (their history names it as the cause). For each person the values
 at T are the CRM record as the CRM last reported it at or before T (the history's `as_of`), for
 the mapped fields in force; the plan lists each field whose current value differs (all of them,
-named ones, or only those emptied since T: `FieldFilter`). A dry run
+named ones, or only those emptied since T: engine/restore.py, `fields_to_restore`). A dry run
 stops here; otherwise each person's values become one `RestoreRequested`, and the engine decides
 what to write (engine/restore.py): the plan shows intent, the engine's rules have the last word.
 """
@@ -17,22 +17,15 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
-from engine.fields import crm_value
 from engine.ids import derived_id
+from engine.restore import FieldFilter, FieldRestore, fields_to_restore
 from projections.history import DEFAULT_MAPPING
-from projections.history_queries import record_history, records_caused_by
+from projections.history_queries import records_caused_by, reported_record
 from projections.tables import history_mappings, links
 from schemas.requests import Actor, RestoreRequested, RestoreRequestedData
 from schemas.settings import FieldPair
 
 Scope = Literal["record", "qbo_change", "import"]
-
-
-@dataclass(frozen=True)
-class FieldRestore:
-    field: str
-    now: str | None
-    restored: str | None
 
 
 @dataclass
@@ -129,20 +122,6 @@ def _people(conn: Connection, tenant: str, scope: Scope, scope_id: str) -> list[
     return sorted(people)
 
 
-@dataclass(frozen=True)
-class FieldFilter:
-    """Which of the fields that differ to put back: all (default), these, or only the ones
-    emptied since T (what a QBO overwrite cleared, keeping the rest of its change)."""
-
-    fields: frozenset[str] | None = None
-    only_cleared: bool = False
-
-    def keeps(self, change: FieldRestore) -> bool:
-        if self.fields is not None and change.field not in self.fields:
-            return False
-        return not self.only_cleared or (change.now is None and change.restored is not None)
-
-
 def _person(
     conn: Connection,
     tenant: str,
@@ -153,23 +132,17 @@ def _person(
 ) -> PersonRestore:
     customer_id, engine_record = _link_of(conn, tenant, person_id)
     plan = PersonRestore(person_id=person_id, customer_id=customer_id)
-    then = record_history(conn, tenant, "person", str(person_id), as_of)
-    now = record_history(conn, tenant, "person", str(person_id))
+    then = reported_record(conn, tenant, "person", str(person_id), as_of)
+    now = reported_record(conn, tenant, "person", str(person_id))
     if then is None or then.record is None:
         plan.skipped = f"the history holds no CRM record of person {person_id} at {as_of}"
         return plan
     if now is None or now.deleted:
         plan.skipped = f"person {person_id} is deleted in the CRM"
         return plan
-    current_record = engine_record or now.record or {}
-    for pair in mapping:
-        value = crm_value(then.record, pair.crm)
-        change = FieldRestore(
-            field=pair.crm, now=crm_value(current_record, pair.crm), restored=value
-        )
-        if change.now != value and only.keeps(change):
-            plan.values[pair.crm] = value
-            plan.changes.append(change)
+    today = engine_record or now.record or {}
+    plan.changes = list(fields_to_restore(then.record, today, mapping, only))
+    plan.values = {change.field: change.restored for change in plan.changes}
     if plan.customer_id is None:
         plan.skipped = f"person {person_id} is not linked to a QBO customer"
     return plan

@@ -161,8 +161,9 @@ def restore_command(
 ) -> None:
     """Bring records back to their values at a time (admin): plan, then ordinary commands."""
     from adapters.http_api import projections_url
+    from engine.restore import FieldFilter
     from projections.db import ProjectionDb
-    from projections.restore_plan import FieldFilter, plan_restore, requests_for
+    from projections.restore_plan import plan_restore, requests_for
     from qbsync.config import Settings
     from qbsync.follow import kafka_bootstrap
     from schemas.requests import Actor

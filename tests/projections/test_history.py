@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.restore import FieldFilter
 from projections.history_queries import records_caused_by
 from projections.queries import ProjectionReader
-from projections.restore_plan import FieldFilter, plan_restore, requests_for
+from projections.restore_plan import plan_restore, requests_for
 from schemas.requests import Actor
 from tests.projections.events import Feed, event, golden, qbo_customer_changed
 

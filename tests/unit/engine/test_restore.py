@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from engine.restore import FieldFilter, fields_to_restore
 from schemas.commands import UpdateCrmPerson, UpdateQboCustomer
 from schemas.decisions import InputIgnored, LinkSynced, RequestDenied
 from schemas.requests import RestoreRequested
+from schemas.settings import IntegrationSettings
 from tests.unit.engine.builders import BOTH, CRM_TO_QBO, QBO_TO_CRM
 from tests.unit.engine.test_decide_linked import JOHN_CRM, T0, Story, at
 
@@ -144,3 +148,43 @@ def test_the_same_request_decided_twice_gives_the_same_commands():
     overwritten(first)
     overwritten(second)
     assert [c.id for c in restore(first).commands] == [c.id for c in restore(second).commands]
+
+
+# --- which fields a restore plans to put back (pure) --------------------------------------------
+
+THEN = {
+    "full_name": "J. Smith",
+    "first_name": "John",
+    "phone": "555-1234",
+    "email": "John@Smith.example",
+    "website": None,
+}
+NOW = {
+    "full_name": "J. Smith",
+    "first_name": "Jane",
+    "phone": None,
+    "email": "john@smith.example",
+    "website": "w.example",
+}
+
+
+@pytest.mark.parametrize(
+    ("only", "expected"),
+    [
+        (  # everything that differs; an email differing only in case is the same address
+            FieldFilter(),
+            {
+                "first_name": ("Jane", "John"),
+                "phone": (None, "555-1234"),
+                "website": ("w.example", None),
+            },
+        ),
+        (FieldFilter(only_cleared=True), {"phone": (None, "555-1234")}),
+        (FieldFilter(fields=frozenset({"first_name"})), {"first_name": ("Jane", "John")}),
+        (FieldFilter(fields=frozenset({"first_name"}), only_cleared=True), {}),
+    ],
+)
+def test_fields_to_restore_are_the_mapped_fields_that_differ_as_the_filter_chooses(only, expected):
+    mapping = IntegrationSettings().field_mapping
+    found = fields_to_restore(THEN, NOW, mapping, only)
+    assert {c.field: (c.now, c.restored) for c in found} == expected
