@@ -105,14 +105,15 @@ async def follow(consumer: AIOKafkaConsumer, judge: Judge[T], timeout_s: float) 
 
 async def publish_and_follow(
     bootstrap: str,
-    request: Envelope,
+    request: Envelope | Sequence[Envelope],
     judge: Judge[T] | None,
     *,
     topics: Sequence[str] = (DECISIONS,),
     timeout_s: float,
 ) -> T | None:
-    """Publish `request` to the requests topic (acknowledged, acks=all) and, unless `judge` is
-    None (--no-wait), follow `topics` from just before it until `judge` gives a result.
+    """Publish `request` (or several, in order) to the requests topic (acknowledged, acks=all)
+    and, unless `judge` is None (--no-wait), follow `topics` from just before it until `judge`
+    gives a result.
 
     None: not followed, or no result within `timeout_s`.
     """
@@ -124,7 +125,8 @@ async def publish_and_follow(
         publisher = KafkaPublisher(bootstrap)
         try:
             await publisher.start()
-            await publisher.publish(REQUESTS, request)
+            for each in [request] if not isinstance(request, Sequence) else request:
+                await publisher.publish(REQUESTS, each)
         finally:
             await publisher.stop()  # flushes: the request is acknowledged
         if consumer is None or judge is None:

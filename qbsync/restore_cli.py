@@ -87,10 +87,8 @@ def _send(
 ) -> dict[str, str]:
     """Publish the requests and, unless `timeout_s` is None (--no-wait), collect the engine's
     verdict on each (request id → verdict)."""
-    from adapters.kafka import KafkaPublisher
-    from qbsync.follow import follow, from_now
+    from qbsync.follow import publish_and_follow
     from schemas.decisions import InputApplied, InputIgnored, RequestDenied
-    from schemas.topics import REQUESTS
 
     wanted = {request.id for request in requests}
     verdicts: dict[str, str] = {}
@@ -104,23 +102,14 @@ def _send(
             verdicts[event.data.input_id] = f"denied: {event.data.reason}"
         return True if wanted <= verdicts.keys() else None
 
-    async def run() -> None:
-        consumer = await from_now(bootstrap) if timeout_s is not None else None
-        try:
-            publisher = KafkaPublisher(bootstrap)
-            await publisher.start()
-            try:
-                for request in requests:
-                    await publisher.publish(REQUESTS, request)
-            finally:
-                await publisher.stop()
-            if consumer is not None and timeout_s is not None:
-                await follow(consumer, judge, timeout_s)
-        finally:
-            if consumer is not None:
-                await consumer.stop()
-
-    asyncio.run(run())
+    asyncio.run(
+        publish_and_follow(
+            bootstrap,
+            requests,
+            judge if timeout_s is not None else None,
+            timeout_s=timeout_s or 0,
+        )
+    )
     return verdicts
 
 

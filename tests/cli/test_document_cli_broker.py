@@ -52,8 +52,11 @@ def noise(request: Envelope) -> list[Envelope]:
     return events
 
 
-async def fake_engine(bootstrap: str, tenant: str, answer: Answer) -> Envelope:
-    """Wait for the tenant's request; publish another request's answers, then `answer`'s."""
+async def fake_engine(
+    bootstrap: str, tenant: str, answer: Answer, noise_for: Answer | None = None
+) -> Envelope:
+    """Wait for the tenant's request; publish another request's answers (`noise_for`, default
+    `noise`), then `answer`'s."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100
     )
@@ -75,7 +78,7 @@ async def fake_engine(bootstrap: str, tenant: str, answer: Answer) -> Envelope:
                     assert record.key == tenant.encode()  # keyed by tenant
                     publisher = KafkaPublisher(bootstrap)
                     await publisher.start()
-                    for event in [*noise(request), *answer(request)]:
+                    for event in [*(noise_for or noise)(request), *answer(request)]:
                         await publisher.publish(topic_for(type(event)), event)
                     await publisher.stop()
                     return request
