@@ -112,6 +112,33 @@ def _dump(model: Any) -> dict[str, Any]:
     return dict(model.model_dump(mode="json", exclude_none=False))
 
 
+def _told(
+    event: Envelope,
+    kind: RecordKind,
+    record_id: str | int,
+    source: Source,
+    summary: str,
+    **details: Any,
+) -> HistoryEntry:
+    """An entry of `event` about one record; a system's own report is its own cause."""
+    if source in ("crm", "qbo"):
+        details = {"cause_id": event.id, "cause_kind": "event", **details}
+    return HistoryEntry(
+        kind=kind,
+        record_id=str(record_id),
+        at=event.time,
+        source=source,
+        event_id=event.id,
+        event_type=event.type,
+        summary=summary,
+        **details,
+    )
+
+
+def _where(kind: RecordKind) -> str:
+    return "the CRM" if HOME_SYSTEM[kind] == "crm" else "QBO"
+
+
 def _system_change(
     event: Envelope,
     kind: RecordKind,
@@ -119,43 +146,26 @@ def _system_change(
     after: dict[str, Any],
     before: dict[str, Any] | None,
     previous: PreviousSnapshot,
-    what: str,
 ) -> HistoryEntry:
     known = previous(kind, record_id)
     base = dict(known) if known is not None else before
-    changes = diff(base, after) if base is not None else ()
-    source = HOME_SYSTEM[kind]
     seen = "changed" if base is not None else "first seen"
-    return HistoryEntry(
-        kind=kind,
-        record_id=record_id,
-        at=event.time,
-        source=source,
-        event_id=event.id,
-        event_type=event.type,
-        summary=f"{what} {seen} in {'the CRM' if source == 'crm' else 'QBO'}",
-        cause_id=event.id,
-        cause_kind="event",
-        changes=changes,
+    return _told(
+        event,
+        kind,
+        record_id,
+        HOME_SYSTEM[kind],
+        f"{kind} {seen} in {_where(kind)}",
+        changes=diff(base, after) if base is not None else (),
         snapshot=after,
     )
 
 
-def _deleted(event: Envelope, kind: RecordKind, record_id: str, what: str) -> HistoryEntry:
-    source = HOME_SYSTEM[kind]
-    where = "the CRM" if source == "crm" else "QBO"
-    return HistoryEntry(
-        kind=kind,
-        record_id=record_id,
-        at=event.time,
-        source=source,
-        event_id=event.id,
-        event_type=event.type,
-        summary=f"{what} deleted in {where}",
-        cause_id=event.id,
-        cause_kind="event",
-        deleted=True,
-    )
+def _deleted(
+    event: Envelope, kind: RecordKind, record_id: str | int, how: str = "deleted"
+) -> HistoryEntry:
+    summary = f"{kind} {how} in {_where(kind)}"
+    return _told(event, kind, record_id, HOME_SYSTEM[kind], summary, deleted=True)
 
 
 def _engine(
@@ -167,14 +177,12 @@ def _engine(
     changes: tuple[FieldChange, ...] = (),
     command_id: str | None = None,
 ) -> HistoryEntry:
-    return HistoryEntry(
-        kind=kind,
-        record_id=str(record_id),
-        at=event.time,
-        source="engine",
-        event_id=event.id,
-        event_type=event.type,
-        summary=summary,
+    return _told(
+        event,
+        kind,
+        record_id,
+        "engine",
+        summary,
         cause_id=cause[0],
         cause_kind=cause[1],
         command_id=command_id,
@@ -264,18 +272,20 @@ def _link_conflicts(event: LinkObserved) -> Iterator[HistoryEntry]:
 
 def _restore_requested(event: RestoreRequested) -> HistoryEntry:
     data = event.data
-    return HistoryEntry(
-        kind="person",
-        record_id=str(data.person_id),
-        at=event.time,
-        source="user",
-        event_id=event.id,
-        event_type=event.type,
-        summary=f"user {data.actor.user_id} asked to restore the values of "
-        f"{data.as_of.isoformat()} (restore {data.restore_id}, {data.scope} {data.scope_id})",
+    summary = (
+        f"user {data.actor.user_id} asked to restore the values of {data.as_of.isoformat()} "
+        f"(restore {data.restore_id}, {data.scope} {data.scope_id})"
+    )
+    # The fields it changes are the engine's writes that name this request as their cause.
+    return _told(
+        event,
+        "person",
+        data.person_id,
+        "user",
+        summary,
         cause_id=data.restore_id,
         cause_kind="request",
-    )  # the fields it changes are the engine's writes that name this request as their cause
+    )
 
 
 def entries_of(event: Envelope, previous: PreviousSnapshot) -> tuple[HistoryEntry, ...]:
@@ -284,41 +294,24 @@ def entries_of(event: Envelope, previous: PreviousSnapshot) -> tuple[HistoryEntr
     if isinstance(event, CrmPersonChanged):
         after = _dump(event.data.after)
         before = _dump(event.data.before) if event.data.before else None
-        return (
-            _system_change(event, "person", str(after["id"]), after, before, previous, "person"),
-        )
+        return (_system_change(event, "person", str(after["id"]), after, before, previous),)
     if isinstance(event, CrmCompanyChanged):
         after = _dump(event.data.after)
         before = _dump(event.data.before) if event.data.before else None
-        return (
-            _system_change(event, "company", str(after["id"]), after, before, previous, "company"),
-        )
+        return (_system_change(event, "company", str(after["id"]), after, before, previous),)
     if isinstance(event, QboCustomerChanged):
         entity = _dump(event.data.entity)
         customer_id = str(entity["Id"])
-        return (_system_change(event, "customer", customer_id, entity, None, previous, "customer"),)
+        return (_system_change(event, "customer", customer_id, entity, None, previous),)
     if isinstance(event, CrmPersonDeleted):
-        return (_deleted(event, "person", str(event.data.id), "person"),)
+        return (_deleted(event, "person", event.data.id),)
     if isinstance(event, CrmCompanyDeleted):
-        return (_deleted(event, "company", str(event.data.id), "company"),)
+        return (_deleted(event, "company", event.data.id),)
     if isinstance(event, QboCustomerDeleted):
-        return (_deleted(event, "customer", event.data.id, "customer"),)
+        return (_deleted(event, "customer", event.data.id),)
     if isinstance(event, QboCustomerMerged):
-        data = event.data
-        return (
-            HistoryEntry(
-                kind="customer",
-                record_id=data.merged_id,
-                at=event.time,
-                source="qbo",
-                event_id=event.id,
-                event_type=event.type,
-                summary=f"customer merged into {data.surviving_id} in QBO",
-                cause_id=event.id,
-                cause_kind="event",
-                deleted=True,
-            ),
-        )
+        how = f"merged into {event.data.surviving_id}"
+        return (_deleted(event, "customer", event.data.merged_id, how),)
     if isinstance(event, LinkMade):
         return tuple(_link_made(event))
     if isinstance(event, LinkSynced):
