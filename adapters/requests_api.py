@@ -20,7 +20,7 @@ and `GET status_url` tells what became of it.
 # and `Tenant` / `IdempotencyKey` are local to RequestsApi.__init__.
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -204,25 +204,38 @@ class RequestsApi:
         return await self._publish(request)
 
     async def _publish(self, request: Envelope) -> JSONResponse:
-        try:
-            await self._publisher.publish(REQUESTS, request)
-            await self._publisher.flush()
-        except Exception as exc:  # not published: the same request may be posted again
-            log.warning("request_publish_failed", tenant=request.tenant, error=repr(exc))
-            return JSONResponse(
-                {
-                    "detail": "the event bus is unavailable; retry the request "
-                    "(with the same Idempotency-Key)"
-                },
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
+        unavailable = await publish_requests(
+            self._publisher, [request], "retry the request (with the same Idempotency-Key)"
+        )
+        if unavailable is not None:
+            return unavailable
         url = status_url(request.tenant, request.id)
         return JSONResponse(
             {"request_id": request.id, "status_url": url},
             status_code=202,
             headers={"Location": url},
         )
+
+
+async def publish_requests(
+    publisher: Publisher, requests: Sequence[Envelope], retry: str
+) -> JSONResponse | None:
+    """Publish `requests` to the requests topic and flush: None when they are on it, else the
+    503 (with Retry-After) that tells the client to `retry`. Posting the same requests again is
+    safe: their ids are the same, and the engine takes each once."""
+    try:
+        for request in requests:
+            await publisher.publish(REQUESTS, request)
+        await publisher.flush()
+    except Exception as exc:  # not (all) published
+        tenant = requests[0].tenant if requests else None
+        log.warning("request_publish_failed", tenant=tenant, error=repr(exc))
+        return JSONResponse(
+            {"detail": f"the event bus is unavailable; {retry}"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return None
 
 
 def _wire(data_class: type[RequestData], body: BaseModel, **from_path: Any) -> Any:

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
 from adapters.ports import Publisher
-from adapters.requests_api import status_url
+from adapters.requests_api import publish_requests, status_url
 from adapters.secrets import TenantSecrets
 from adapters.tenant_http import AUTH_RESPONSES, PREFIX, ErrorBody, tenant_guard
 from engine.restore import FieldFilter
@@ -28,7 +28,6 @@ from projections.db import ProjectionDb
 from projections.restore_plan import plan_restore, requests_for
 from schemas.common import FrozenModel
 from schemas.requests import Actor
-from schemas.topics import REQUESTS
 
 SOURCE = "/qbsync/api"
 
@@ -79,16 +78,11 @@ class RestoreApi:
             answer: dict[str, Any] = {"plan": plan.as_json(), "dry_run": body.dry_run}
             if body.dry_run or not requests:
                 return JSONResponse(answer, status_code=200)
-            try:
-                for request in requests:
-                    await publisher.publish(REQUESTS, request)
-                await publisher.flush()
-            except Exception:  # not all published: the same restore_id may be posted again
-                return JSONResponse(
-                    {"detail": "the event bus is unavailable; retry with the same restore_id"},
-                    status_code=503,
-                    headers={"Retry-After": "5"},
-                )
+            unavailable = await publish_requests(
+                publisher, requests, "retry with the same restore_id"
+            )
+            if unavailable is not None:
+                return unavailable
             answer["restore_id"] = restore_id
             answer["requests"] = [
                 {
