@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qbsync.follow import EXIT_FAILED, kafka_bootstrap
+from qbsync.times import parse_utc
 
 # Kafka, pyarrow and the schemas load when the command runs: `qbsync --help` stays quick.
 if TYPE_CHECKING:
@@ -42,14 +43,13 @@ _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")  # schemas.common.TEN
 
 def parse_since(text: str) -> datetime:
     """An ISO 8601 date or date-time; without an offset it is UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+    moment = parse_utc(text)
+    if moment is None:
         raise typer.BadParameter(
             f"{text!r} is not an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T09:00:00Z",
             param_hint="'--since'",
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        )
+    return moment
 
 
 def default_out(tenant: str, now: datetime) -> Path:

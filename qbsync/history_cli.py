@@ -11,10 +11,12 @@ Exit codes: 0 found, 2 usage, 4 no history of that record in that tenant.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+
+from qbsync.times import parse_utc
 
 if TYPE_CHECKING:
     from projections.history_queries import FieldChangeView, RecordHistory, TimelineEntry
@@ -25,13 +27,12 @@ Kind = Literal["person", "customer", "company"]
 
 def parse_time(text: str, option: str = "--as-of") -> datetime:
     """RFC 3339 / ISO 8601; a time without a zone is UTC."""
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
+    parsed = parse_utc(text)
+    if parsed is None:
         raise typer.BadParameter(
             f"{text!r} is not a time (e.g. 2026-12-04T10:00:00Z)", param_hint=option
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        )
+    return parsed
 
 
 def _value(value: str | None) -> str:

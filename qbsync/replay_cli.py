@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qbsync.follow import EXIT_FAILED, EXIT_USAGE, kafka_bootstrap
+from qbsync.times import parse_utc
 
 # Kafka, rich, SQLAlchemy and the projections load when the command runs: `qbsync --help` stays
 # quick.
@@ -32,14 +33,13 @@ if TYPE_CHECKING:
 
 def parse_since(text: str) -> datetime:
     """RFC 3339 / ISO 8601 (a date alone is its midnight); without a zone, UTC."""
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
+    parsed = parse_utc(text)
+    if parsed is None:
         raise typer.BadParameter(
             f"{text!r} is not a time (e.g. 2026-11-01 or 2026-11-01T10:00:00Z)",
             param_hint="--since",
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        )
+    return parsed
 
 
 def projection_names(given: list[str] | None) -> list[str]:
