@@ -90,8 +90,9 @@ def record_history(
     placed: list[tuple[datetime, int, TimelineEntry]] = []
     record, deleted = None, False
     home = HOME_SYSTEM[kind]
+    writes = [row for row in rows if row["source"] == "engine" and row["command_id"] is not None]
     for index, row in enumerate(rows):
-        write = _echo_of(row, rows) if row["source"] == home else None
+        write = _echo_of(row, writes) if row["source"] == home else None
         cause = None if row["cause_id"] == row["event_id"] else causes.get(row["cause_id"])
         echo_of = str(write["command_id"]) if write is not None else None
         # An echo is told right after the write it reports, even when the system's coarser
@@ -152,24 +153,18 @@ def _changes(raw: Sequence[dict[str, Any]]) -> list[FieldChangeView]:
     return [FieldChangeView(**change) for change in raw]
 
 
-def _echo_of(row: RowMapping, rows: Sequence[RowMapping]) -> RowMapping | None:
+def _echo_of(row: RowMapping, writes: Sequence[RowMapping]) -> RowMapping | None:
     """The engine write this system change reports, if it is one: every field the latest
     engine write of the record (at most a second later: the CRM reports whole seconds) set holds
     the written value here. The system may report more: fields it derives, like the CRM's full
-    name and map link."""
+    name and map link. `writes`: the record's engine writes, in history order."""
     changed = {change["field"]: change["after"] for change in row["changes"]}
     if not changed:
         return None
-    writes = [
-        candidate
-        for candidate in rows
-        if candidate["source"] == "engine"
-        and candidate["command_id"] is not None
-        and candidate["at"] <= row["at"] + SOURCE_CLOCK_GRAIN
-    ]
-    if not writes:
+    earlier = [write for write in writes if write["at"] <= row["at"] + SOURCE_CLOCK_GRAIN]
+    if not earlier:
         return None
-    latest = writes[-1]  # only the latest write of the record can be coming back now
+    latest = earlier[-1]  # only the latest write of the record can be coming back now
     written = {change["field"]: change["after"] for change in latest["changes"]}
     if written and all(f in changed and changed[f] == v for f, v in written.items()):
         return latest
